@@ -1,0 +1,2 @@
+// The proxy forwarder (undici) lives here; owned by the gateway work, exported from the root.
+export {};

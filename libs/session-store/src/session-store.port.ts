@@ -1,0 +1,172 @@
+import { Inject } from '@nestjs/common';
+
+/**
+ * The gateway's session store: where a browser session (`sessionId`, the cookie's opaque value)
+ * leads to its upstream e-RS session, and the durable record of which upstream sessions must be
+ * closed (A003) and which have calls in flight.
+ *
+ * Words: `sessionId` is the cookie value (the store keeps only its SHA-256, never the value);
+ * `upstreamId` is the store's own random id for one e-RS session (never the e-RS session key);
+ * `upstream.sessionKey` / `upstream.ssoToken` are the e-RS secrets, kept encrypted at rest.
+ *
+ * All times are epoch milliseconds taken from the store's clock (Redis `TIME` for Redis), so
+ * several gateway instances with skewed clocks agree.
+ */
+export interface SessionStore {
+  /**
+   * Stores a new session and its upstream record atomically. `absoluteExpiresAtMs` is given on a
+   * role switch (the absolute lifetime never slides); otherwise now + the absolute timeout.
+   */
+  create(sessionId: string, init: NewGatewaySession): Promise<GatewaySession>;
+
+  /** Reads a live session without sliding the idle timeout. `null` when absent or expired. */
+  get(sessionId: string): Promise<GatewaySession | null>;
+
+  /**
+   * The hot path, one round trip: reads the session, and when it is live and has a role, slides
+   * the idle timeout (never past the absolute expiry) and marks `callId` in flight on its upstream
+   * session with a lease of `inFlightLeaseMs`.
+   */
+  beginCall(sessionId: string, callId: string): Promise<CallGrant>;
+
+  /**
+   * Marks `callId` in flight for a session-management call (A002) without sliding the idle
+   * timeout and without requiring a role. Returns the whole session (its secrets included).
+   */
+  beginSessionCall(sessionId: string, callId: string): Promise<GatewaySession | null>;
+
+  /** Clears an in-flight mark. Idempotent. */
+  endCall(upstreamId: string, callId: string): Promise<void>;
+
+  /**
+   * After A002: moves the session to `newSessionId` (the old id stops working at once) with the
+   * chosen role and the session key A002 answered with, and clears the in-flight mark `callId`.
+   * Returns `null` (and only clears the mark) when the old session ended meanwhile.
+   */
+  commitRole(
+    oldSessionId: string,
+    newSessionId: string,
+    callId: string,
+    role: GatewayRole,
+    sessionKey: string,
+  ): Promise<GatewaySession | null>;
+
+  /**
+   * Ends a session: deletes it at once and queues the close (A003) of its upstream session,
+   * which will be claimable once no call on it is in flight. `null` when there was no session.
+   */
+  end(sessionId: string, reason: EndReason): Promise<EndedSession | null>;
+
+  /** Queues the close of an upstream session that has no gateway session (A001 without roles). */
+  queueClose(upstream: UpstreamSecrets, reason: EndReason): Promise<EndedSession>;
+
+  /** Ends up to `limit` sessions whose idle or absolute expiry has passed; queues their closes. */
+  sweepExpired(limit: number): Promise<EndedSession[]>;
+
+  /**
+   * Claims up to `limit` queued closes that are due and have no live in-flight mark, each with a
+   * lease of `leaseMs`: until it runs out, nobody else can claim the same close.
+   */
+  claimCloses(limit: number, leaseMs: number): Promise<ClaimedClose[]>;
+
+  /** Claims one queued close (a role switch waits for its own old session's close). */
+  claimClose(upstreamId: string, leaseMs: number): Promise<ClaimCloseResult>;
+
+  /** The close was sent and answered (204, or 403 = already ended): forget the upstream session. */
+  completeClose(upstreamId: string): Promise<void>;
+
+  /** The close failed for a passing reason: make it due again after `retryInMs`. */
+  releaseClose(upstreamId: string, retryInMs: number): Promise<void>;
+
+  /** Resolves when the store answers; rejects with `StoreUnavailableError` otherwise. */
+  ping(): Promise<void>;
+
+  /** Counts for operations and tests: live sessions, queued closes, calls in flight. */
+  stats(): Promise<StoreStats>;
+
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** Nest injection token for {@link SessionStore} (same name: type and token). */
+export const SessionStore = Symbol('SessionStore');
+export const InjectSessionStore = (): PropertyDecorator & ParameterDecorator =>
+  Inject(SessionStore);
+
+export interface GatewayRole {
+  businessFunction: string;
+  orgIdentifier: string;
+  orgName: string;
+}
+
+export interface GatewayUser {
+  identifier: string;
+  firstName: string;
+  lastName: string;
+  middleName: string | null;
+}
+
+export interface UpstreamSecrets {
+  /** The e-RS session key (`HTTP_X_SESSION_KEY`). */
+  sessionKey: string;
+  /** The smartcard SSO token (kept for the A001 of a role switch). */
+  ssoToken: string;
+}
+
+export interface NewGatewaySession {
+  upstream: UpstreamSecrets;
+  user: GatewayUser;
+  roles: GatewayRole[];
+  role: GatewayRole | null;
+  absoluteExpiresAtMs?: number;
+}
+
+export interface GatewaySession {
+  upstreamId: string;
+  upstream: UpstreamSecrets;
+  user: GatewayUser;
+  roles: GatewayRole[];
+  role: GatewayRole | null;
+  createdAtMs: number;
+  idleExpiresAtMs: number;
+  absoluteExpiresAtMs: number;
+}
+
+export type CallGrant =
+  | { status: 'ok'; upstreamId: string; sessionKey: string }
+  | { status: 'no-session' }
+  | { status: 'no-role' };
+
+export type EndReason =
+  | 'logout'
+  | 'idle-timeout'
+  | 'absolute-timeout'
+  | 'role-switch'
+  | 'session-expired'
+  | 'relogin'
+  | 'no-roles';
+
+export interface EndedSession {
+  upstreamId: string;
+  reason: EndReason;
+}
+
+export interface ClaimedClose {
+  upstreamId: string;
+  sessionKey: string;
+  reason: EndReason;
+  /** 1 on the first claim, counting up on each retry. */
+  attempt: number;
+}
+
+export type ClaimCloseResult =
+  | { status: 'claimed'; close: ClaimedClose }
+  | { status: 'in-flight' }
+  | { status: 'claimed-elsewhere' }
+  | { status: 'done' };
+
+export interface StoreStats {
+  sessions: number;
+  pendingCloses: number;
+  callsInFlight: number;
+}
