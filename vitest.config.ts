@@ -1,9 +1,8 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const lib = (name: string): string =>
-  fileURLToPath(new URL(`./libs/${name}/src/index.ts`, import.meta.url));
+const lib = (name: string): string => join(__dirname, 'libs', name, 'src', 'index.ts');
 
 // SWC compiles the tests so decorator metadata (Nest DI, class-validator) matches tsc's output.
 const plugins = [

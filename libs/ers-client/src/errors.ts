@@ -50,7 +50,7 @@ export class ErsUnavailableError extends ErsClientError {
   override readonly name = 'ErsUnavailableError';
   constructor(
     readonly operation: ErsOperation,
-    readonly cause: unknown,
+    override readonly cause: unknown,
     message = `e-RS could not be reached for ${operation}`,
   ) {
     super(message);

@@ -22,7 +22,8 @@ export const BUSINESS_FUNCTIONS = [
 export type BusinessFunction = (typeof BUSINESS_FUNCTIONS)[number];
 
 export interface ErsPermission {
-  businessFunction: BusinessFunction | string;
+  /** One of {@link BUSINESS_FUNCTIONS}; typed as string because e-RS may add new ones. */
+  businessFunction: string;
   orgIdentifier: string;
   /** Real data can carry leading spaces: keep it as sent. */
   orgName: string;

@@ -1,2 +1,2 @@
-// The proxy forwarder (undici) lives here; owned by the gateway work, exported from the root.
-export {};
+export * from './ers-forwarder';
+export * from './forwarding-headers';

@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { LogLevel } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { LogController } from 'fastify';
+import pino from 'pino';
+import type { SandboxConfig, SandboxLogLevel } from './config/sandbox-config';
+import { registerControlCors } from './control/control-cors';
+import { JSON_BODY_LIMIT_BYTES, registerBodyParsing } from './ers-edge/body-parsing';
+import { ERS_PREFIX } from './ers-edge/ers-route';
+import { ErsTraffic } from './ers-edge/ers-traffic';
+import { SandboxModule } from './sandbox.module';
+
+/** A listening sandbox. */
+export interface RunningSandbox {
+  app: NestFastifyApplication;
+  /** `http://host:port` (the real port when 0 was asked for). */
+  origin: string;
+  /** The e-RS base URL a client is configured with: `{origin}/ers-api`. */
+  ersBaseUrl: string;
+  /** Drains in-flight requests (holds and hangs are cut short), then closes. */
+  close(): Promise<void>;
+}
+
+/** Nest's own logs are start-up noise at `info`; it speaks only for warnings and worse. */
+function nestLogLevels(level: SandboxLogLevel): LogLevel[] | false {
+  const levels: Record<SandboxLogLevel, LogLevel[] | false> = {
+    silent: false,
+    fatal: ['fatal'],
+    error: ['fatal', 'error'],
+    warn: ['fatal', 'error', 'warn'],
+    info: ['fatal', 'error', 'warn'],
+    debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+    trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+  };
+  return levels[level];
+}
+
+/** The one bootstrap: `main.ts` and every test start the sandbox through here. */
+export async function createSandboxApp(config: SandboxConfig): Promise<RunningSandbox> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: pino({ level: config.logLevel, base: { app: 'ers-sandbox' } }),
+    // One line per e-RS request is logged by ErsTraffic instead (with the operation id).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // e-RS session keys travel in the A002/A003 path; they are opaque and may be long.
+    routerOptions: { maxParamLength: 1000 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(SandboxModule.forRoot(config), adapter, {
+    bodyParser: false,
+    logger: nestLogLevels(config.logLevel),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  registerBodyParsing(fastify);
+  registerControlCors(fastify);
+  app.get(ErsTraffic).register(fastify);
+
+  await app.listen({ host: config.host, port: config.port });
+  // The configured host (as a client would name it) with the port actually bound (0 = any).
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const origin = `http://${host}:${port}`;
+  return { app, origin, ersBaseUrl: `${origin}/${ERS_PREFIX}`, close: () => app.close() };
+}

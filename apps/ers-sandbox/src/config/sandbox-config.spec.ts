@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { loadSandboxConfig, SandboxConfigError } from './sandbox-config';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadSandboxConfig(env);
+  } catch (error) {
+    if (error instanceof SandboxConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a SandboxConfigError');
+}
+
+describe('loadSandboxConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadSandboxConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 3001,
+      asid: '200000000220',
+      a016DelayMs: 2000,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable, treating empty ones as unset', () => {
+    expect(
+      loadSandboxConfig({
+        SANDBOX_HOST: '0.0.0.0',
+        SANDBOX_PORT: '0',
+        SANDBOX_ASID: '918999198999',
+        SANDBOX_A016_DELAY_MS: '120000',
+        SANDBOX_LOG_LEVEL: 'DEBUG',
+      }),
+    ).toEqual({ host: '0.0.0.0', port: 0, asid: '918999198999', a016DelayMs: 120000, logLevel: 'debug' });
+    expect(loadSandboxConfig({ SANDBOX_PORT: '', SANDBOX_HOST: '  ' }).port).toBe(3001);
+  });
+
+  it('gives one line per bad variable, naming it', () => {
+    const problems = problemsOf({
+      SANDBOX_HOST: 'not a host',
+      SANDBOX_PORT: '70000',
+      SANDBOX_ASID: 'abc',
+      SANDBOX_A016_DELAY_MS: '-5',
+      SANDBOX_LOG_LEVEL: 'loud',
+    });
+    expect(problems).toHaveLength(5);
+    expect(problems.map((line) => line.split(':')[0])).toEqual([
+      'SANDBOX_HOST',
+      'SANDBOX_PORT',
+      'SANDBOX_ASID',
+      'SANDBOX_A016_DELAY_MS',
+      'SANDBOX_LOG_LEVEL',
+    ]);
+    expect(problems[1]).toBe('SANDBOX_PORT: expected an integer from 0 to 65535, got "70000"');
+  });
+});

@@ -1,0 +1,62 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { BUSINESS_FUNCTIONS } from '@libs/ers-contract';
+
+export const ERS_OPERATIONS = [
+  'A001', 'A002', 'A003', 'A004', 'A005', 'A006', 'A007', 'A008', 'A010', 'A016', 'A020', 'A029',
+] as const;
+export type ErsOperationId = (typeof ERS_OPERATIONS)[number];
+
+/** Where e-RS lives below the sandbox's origin; the `/_sandbox` controls are never under it. */
+export const ERS_PREFIX = 'ers-api';
+export const STU3_PREFIX = `${ERS_PREFIX}/STU3/v1`;
+
+/** STU3 endpoints answer FHIR JSON; the session endpoints plain JSON. */
+export const FHIR_JSON = 'application/fhir+json;charset=UTF-8';
+export const SESSION_JSON = 'application/json;charset=UTF-8';
+
+export const REFERRER_ROLES = ['REFERRING_CLINICIAN', 'REFERRING_CLINICIAN_ADMIN', 'REFERRING_ADMIN'] as const;
+export const PROVIDER_ROLES = [
+  'SERVICE_PROVIDER_CLINICIAN',
+  'SERVICE_PROVIDER_ADMIN',
+  'SERVICE_PROVIDER_CLINICIAN_ADMIN',
+] as const;
+export const CLINICAL_ROLES = [...REFERRER_ROLES, ...PROVIDER_ROLES] as const;
+export const ANY_ROLE = BUSINESS_FUNCTIONS;
+
+/** What the edge (traffic hooks, guard, body parser) knows about a route. */
+export interface ErsRouteConfig {
+  /** null for the catch-all that answers unknown e-RS paths. */
+  operation: ErsOperationId | null;
+  /**
+   * `session`: A001-A003, which check the session key themselves. `business`: needs a live
+   * session with a role among `roles`. `unknown`: only the ASID is checked, then 404.
+   */
+  kind: 'session' | 'business' | 'unknown';
+  roles: readonly string[];
+  /** The handler gets the request body as a stream (A020): never parsed, never buffered. */
+  streamBody: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    ers?: ErsRouteConfig;
+  }
+}
+
+const ersRoute = (ers: ErsRouteConfig): MethodDecorator => RouteConfig({ ers });
+
+export const ErsSessionEndpoint = (operation: 'A001' | 'A002' | 'A003'): MethodDecorator =>
+  ersRoute({ operation, kind: 'session', roles: [], streamBody: false });
+
+export const ErsBusinessEndpoint = (
+  operation: ErsOperationId,
+  roles: readonly string[],
+  options: { streamBody?: boolean } = {},
+): MethodDecorator => ersRoute({ operation, kind: 'business', roles, streamBody: options.streamBody ?? false });
+
+export const ErsUnknownPath = (): MethodDecorator =>
+  ersRoute({ operation: null, kind: 'unknown', roles: [], streamBody: false });
+
+export function isErsPath(url: string): boolean {
+  return url === `/${ERS_PREFIX}` || url.startsWith(`/${ERS_PREFIX}/`) || url.startsWith(`/${ERS_PREFIX}?`);
+}

@@ -1,0 +1,157 @@
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { Transform, pipeline, type Readable } from 'node:stream';
+import {
+  CORRELATION_ID_HEADER,
+  ERS_ASID_HEADER,
+  ERS_SESSION_KEY_HEADER,
+  ERS_TRANSACTION_ID_HEADER,
+  operationOutcome,
+} from '@libs/ers-contract';
+import { Delays } from '../state/delays';
+import { ErsSessionRegistry } from '../state/ers-session-registry';
+import { RequestLog, type RecordedRequest } from '../state/request-log';
+import { Switches, type ErrorSwitchStatus } from '../state/switches';
+import { FHIR_JSON, isErsPath } from './ers-route';
+import { exactHeader, headerPairs } from './raw-headers';
+
+const FAULT_OUTCOMES: Record<ErrorSwitchStatus, { issue: string; key: string; text: string }> = {
+  429: { issue: 'throttled', key: 'TOO_MANY_REQUESTS', text: 'Too many requests' },
+  500: { issue: 'exception', key: 'INTERNAL_SERVER_ERROR', text: 'Internal server error (sandbox error switch)' },
+  502: { issue: 'exception', key: 'BAD_GATEWAY', text: 'Error from a downstream system (sandbox error switch)' },
+  503: { issue: 'transient', key: 'SERVICE_UNAVAILABLE', text: 'Service unavailable (sandbox error switch)' },
+  504: { issue: 'timeout', key: 'GATEWAY_TIMEOUT', text: 'Downstream timeout (sandbox error switch)' },
+};
+
+/**
+ * What happens to every request before Nest routes it: it is recorded as received (raw header
+ * names, body hash), e-RS answers get their transaction id, and the switches add latency or
+ * take the request (error answer, dropped connection, hang). The `/_sandbox` controls are
+ * never recorded nor faulted.
+ */
+@Injectable()
+export class ErsTraffic implements BeforeApplicationShutdown {
+  private readonly hungSockets = new Set<Socket>();
+  private readonly records = new WeakMap<FastifyRequest, RecordedRequest>();
+  private log: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly requests: RequestLog,
+    private readonly sessions: ErsSessionRegistry,
+    private readonly switches: Switches,
+    private readonly delays: Delays,
+  ) {}
+
+  register(fastify: FastifyInstance): void {
+    this.log = fastify.log;
+    fastify.addHook('onRequest', async (request, reply) => this.onRequest(request, reply));
+    fastify.addHook('preParsing', async (request, _reply, payload) => this.tapBody(request, payload));
+  }
+
+  /** Hung requests would hold the drain for ever: their sockets go at shutdown. */
+  beforeApplicationShutdown(): void {
+    for (const socket of this.hungSockets) socket.destroy();
+    this.hungSockets.clear();
+  }
+
+  private async onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const url = request.raw.url ?? request.url;
+    if (url.startsWith('/_sandbox')) return;
+    const record = this.record(request, reply, url);
+    if (!isErsPath(url)) return;
+
+    // e-RS answers every call with a transaction id (support asks for it)…
+    reply.header(ERS_TRANSACTION_ID_HEADER, randomUUID());
+    const correlationId = request.headers['x-correlation-id'];
+    if (typeof correlationId === 'string') reply.header(CORRELATION_ID_HEADER, correlationId);
+    // …and its load balancer may add a cookie, which a gateway must never pass to a browser.
+    reply.header('Set-Cookie', `ERS_LB=sandbox-node-1.${record.seq}; Path=/ers-api; HttpOnly; Secure`);
+
+    if (record.sessionKey !== null) this.sessions.noteCall(record.sessionKey);
+    const ers = request.routeOptions.config.ers;
+    if (ers?.operation === 'A003') {
+      // Every A003 counts, whatever it is answered: "exactly one A003 per session" is checked on this.
+      const { id } = request.params as { id?: string };
+      if (id !== undefined) this.sessions.noteA003Attempt(id);
+    }
+
+    await this.delays.sleep(this.switches.latencyMs);
+    const fault = this.switches.takeFault(url);
+    if (fault === null) return;
+    if (fault.kind === 'drop') {
+      record.outcome = 'dropped';
+      reply.hijack();
+      request.raw.socket.destroy();
+      return;
+    }
+    if (fault.kind === 'hang') {
+      record.outcome = 'hung';
+      reply.hijack();
+      const socket = request.raw.socket;
+      this.hungSockets.add(socket);
+      socket.once('close', () => this.hungSockets.delete(socket));
+      return;
+    }
+    const outcome = FAULT_OUTCOMES[fault.status];
+    if (fault.status === 429) reply.header('Retry-After', '1');
+    await reply
+      .code(fault.status)
+      .header('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(operationOutcome(outcome.issue, outcome.key, outcome.text)));
+  }
+
+  private record(request: FastifyRequest, reply: FastifyReply, url: string): RecordedRequest {
+    const rawHeaders = request.raw.rawHeaders;
+    const startedAt = performance.now();
+    const record = this.requests.open({
+      at: new Date().toISOString(),
+      method: request.method,
+      path: url,
+      rawHeaderNames: rawHeaders.filter((_, index) => index % 2 === 0),
+      headers: headerPairs(rawHeaders),
+      sessionKey: exactHeader(rawHeaders, ERS_SESSION_KEY_HEADER) ?? null,
+      asid: exactHeader(rawHeaders, ERS_ASID_HEADER) ?? null,
+      status: null,
+      operation: request.routeOptions.config.ers?.operation ?? null,
+      bodyBytes: 0,
+      bodySha256: null,
+      outcome: 'pending',
+      durationMs: null,
+    });
+    this.records.set(request, record);
+    reply.raw.once('close', () => {
+      record.durationMs = Math.round(performance.now() - startedAt);
+      if (record.outcome === 'pending') {
+        record.outcome = reply.raw.writableFinished ? 'answered' : 'aborted';
+        if (reply.raw.headersSent) record.status = reply.raw.statusCode;
+      }
+      this.log?.info(
+        { seq: record.seq, operation: record.operation, method: record.method, status: record.status, outcome: record.outcome, ms: record.durationMs },
+        `e-RS ${record.method} ${request.routeOptions.url ?? 'unmatched'}`,
+      );
+    });
+    return record;
+  }
+
+  /** Counts and hashes the body as the handler (or parser) reads it; nothing is buffered here. */
+  private tapBody(request: FastifyRequest, payload: Readable): Readable {
+    const record = this.records.get(request);
+    if (record === undefined) return payload;
+    const hash = createHash('sha256');
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        record.bodyBytes += chunk.length;
+        callback(null, chunk);
+      },
+      flush(callback) {
+        if (record.bodyBytes > 0) record.bodySha256 = hash.digest('hex');
+        callback();
+      },
+    });
+    pipeline(payload, tap, () => undefined);
+    return tap;
+  }
+}

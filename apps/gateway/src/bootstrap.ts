@@ -1,0 +1,125 @@
+import 'reflect-metadata';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { GatewayConfig } from '@libs/config';
+import { registerCors } from './api-guard/cors';
+import { GatewayModule } from './gateway.module';
+import { type GatewayLogger, NestPinoLogger, createLogger } from './logging/logger';
+import { GatewayMetrics } from './metrics/gateway-metrics';
+import { buildOpenApiDocument } from './openapi/build-openapi-document';
+import { OpenApiDocument } from './openapi/openapi.controller';
+import { GatewayError } from './problem/gateway-error';
+import { registerRequestContext } from './request-context/request-context';
+
+export interface GatewayAppOptions {
+  /** Where log lines go (tests capture them); stdout by default. */
+  logDestination?: DestinationStream;
+}
+
+export interface GatewayApp {
+  app: NestFastifyApplication;
+  logger: GatewayLogger;
+}
+
+/**
+ * Builds the gateway exactly as production runs it; `main.ts` and every test use this one
+ * function, so what is tested is what is deployed.
+ */
+export async function createGatewayApp(config: GatewayConfig, options: GatewayAppOptions = {}): Promise<GatewayApp> {
+  const logger = createLogger(config.log.level, options.logDestination);
+  const adapter = new FastifyAdapter({
+    // Fastify takes a hop count here; Nest's adapter type lists only the other forms.
+    trustProxy: (config.http.trustProxyHops > 0 ? config.http.trustProxyHops : false) as boolean,
+    // SIGTERM: idle keep-alive connections close, requests in flight finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    requestIdHeader: false,
+    // Proxied download/upload may take as long as e-RS may take to answer.
+    requestTimeout: 0,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
+    logger: new NestPinoLogger(logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  await configureApp(app, config, logger);
+  await app.init();
+  app.get(OpenApiDocument).document = buildOpenApiDocument(app, config.cookie.name);
+  return { app, logger };
+}
+
+async function configureApp(app: NestFastifyApplication, config: GatewayConfig, logger: GatewayLogger): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  registerRequestContext(fastify);
+  registerCors(fastify, config.http.allowedOrigins);
+  registerSecurityHeaders(fastify);
+  registerAccessLog(fastify, app.get(GatewayMetrics), logger);
+  // No body is parsed by Fastify: proxied bodies are streamed to e-RS untouched, and session
+  // bodies are read (JSON only, size-capped) by JsonBodyGuard after the anti-forgery checks.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      forbidUnknownValues: true,
+      stopAtFirstError: true,
+      exceptionFactory: (errors) => {
+        const first = errors[0];
+        const message = Object.values(first?.constraints ?? {})[0] ?? 'the request body is invalid';
+        return new GatewayError('invalid-request', `${message}.`);
+      },
+    }),
+  );
+  if (config.http.staticDir !== null) {
+    await app.register(fastifyStatic, {
+      root: config.http.staticDir,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+      setHeaders: (response) => {
+        response.header(
+          'content-security-policy',
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        );
+      },
+    });
+  }
+}
+
+function registerSecurityHeaders(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    // Answers under /api carry sessions or patient data: never stored by a browser or proxy.
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    done();
+  });
+}
+
+/** One access-log line and the request metrics per answer, by route template (never the id-bearing path). */
+function registerAccessLog(fastify: FastifyInstance, metrics: GatewayMetrics, logger: GatewayLogger): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    metrics.requests.inc({ route, method: request.method, status });
+    metrics.requestDuration.observe({ route, method: request.method }, seconds);
+    const queryAt = request.url.indexOf('?');
+    const entry = {
+      method: request.method,
+      path: queryAt === -1 ? request.url : request.url.slice(0, queryAt),
+      status,
+      ms: Math.round(seconds * 1e4) / 10,
+      correlationId: request.correlationId,
+      upstream: request.upstreamId,
+      ersTransactionId: request.ersTransactionId,
+    };
+    if (route.startsWith('/health') || route === '/metrics') logger.debug(entry, 'request');
+    else logger.info(entry, 'request');
+    done();
+  });
+}

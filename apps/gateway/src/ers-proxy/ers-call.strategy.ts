@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuthGuard, PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-custom';
+import { InjectSessionStore, SessionStore } from '@libs/session-store';
+import { GatewayError } from '../problem/gateway-error';
+import { SessionCookie } from '../session/session-cookie';
+import { checkedErsPath } from './ers-path';
+
+/** What a proxied call may use: the e-RS session key, and the in-flight mark to clear after. */
+export interface ErsCallGrant {
+  sessionId: string;
+  upstreamId: string;
+  sessionKey: string;
+  callId: string;
+  path: string;
+}
+
+/**
+ * `ers-call`: the cookie into a grant for one proxied call. One store round trip: read the
+ * session, slide its idle timeout and mark the call in flight, in one script. The path is
+ * checked first, so a refused path costs no store call and marks nothing.
+ */
+@Injectable()
+export class ErsCallStrategy extends PassportStrategy(Strategy, 'ers-call') {
+  constructor(
+    @InjectSessionStore() private readonly store: SessionStore,
+    private readonly cookie: SessionCookie,
+  ) {
+    super();
+  }
+
+  async validate(request: FastifyRequest): Promise<ErsCallGrant> {
+    const path = checkedErsPath(request.url);
+    const sessionId = this.cookie.read(request);
+    if (sessionId === null) throw new GatewayError('no-session', 'There is no session; sign in with your smartcard.');
+    const callId = randomUUID();
+    const grant = await this.store.beginCall(sessionId, callId);
+    if (grant.status === 'no-session') {
+      throw new GatewayError('no-session', 'There is no session; sign in with your smartcard.');
+    }
+    if (grant.status === 'no-role') {
+      throw new GatewayError('role-not-selected', 'Choose a role before calling e-RS.');
+    }
+    request.upstreamId = grant.upstreamId;
+    return { sessionId, upstreamId: grant.upstreamId, sessionKey: grant.sessionKey, callId, path };
+  }
+}
+
+@Injectable()
+export class ErsCallAuthGuard extends AuthGuard('ers-call') {}

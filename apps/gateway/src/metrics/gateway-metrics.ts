@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the gateway exports. Label values are route templates, methods, statuses,
+ * operations and reasons: never a path with ids in it, never a secret.
+ */
+@Injectable()
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'ersgw_http_requests_total',
+    help: 'HTTP requests answered, by route template, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new Histogram({
+    name: 'ersgw_http_request_duration_seconds',
+    help: 'Time to answer HTTP requests (to the last byte), by route template',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180],
+    registers: [this.registry],
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'ersgw_upstream_request_duration_seconds',
+    help: 'Time until e-RS answered (headers), by operation (A001, A002, A003, proxy)',
+    labelNames: ['operation'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 180],
+    registers: [this.registry],
+  });
+
+  readonly upstreamErrors = new Counter({
+    name: 'ersgw_upstream_errors_total',
+    help: 'e-RS calls that failed, by operation and kind (timeout, unavailable, unexpected)',
+    labelNames: ['operation', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sessionsStarted = new Counter({
+    name: 'ersgw_sessions_started_total',
+    help: 'Gateway sessions started (successful logins)',
+    registers: [this.registry],
+  });
+
+  readonly sessionsEnded = new Counter({
+    name: 'ersgw_sessions_ended_total',
+    help: 'Gateway sessions ended, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamCloses = new Counter({
+    name: 'ersgw_upstream_session_closes_total',
+    help: 'A003 calls made to close e-RS sessions, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeErrors = new Counter({
+    name: 'ersgw_store_errors_total',
+    help: 'Session store operations that failed (Redis unreachable or timing out)',
+    registers: [this.registry],
+  });
+
+  readonly draining = new Gauge({
+    name: 'ersgw_draining',
+    help: '1 while the process drains after SIGTERM',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'ersgw_' });
+  }
+}

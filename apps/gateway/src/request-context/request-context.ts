@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CORRELATION_ID_HEADER } from '@libs/ers-contract';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** From the client's `X-Correlation-ID` when well-formed, else generated. */
+    correlationId: string;
+    /** High-resolution start time, for the access log and the latency histogram. */
+    startedAt: bigint;
+    /** Short, non-secret id of the upstream e-RS session a call used (for the access log). */
+    upstreamId: string | undefined;
+    /** e-RS's `X_ERS_TRANSACTION_ID` for the access log (support asks for it). */
+    ersTransactionId: string | undefined;
+  }
+}
+
+const CORRELATION_HEADER_LOWER = CORRELATION_ID_HEADER.toLowerCase();
+/** Accept a client's correlation id only if it is short and plain, so it is safe to log and forward. */
+const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function correlationIdFrom(value: string | string[] | undefined): string {
+  return typeof value === 'string' && CORRELATION_ID_PATTERN.test(value) ? value : randomUUID();
+}
+
+/** Registers the per-request context: correlation id (echoed on every answer) and start time. */
+export function registerRequestContext(fastify: FastifyInstance): void {
+  fastify.decorateRequest('correlationId', '');
+  fastify.decorateRequest('startedAt', 0n);
+  fastify.decorateRequest('upstreamId', undefined);
+  fastify.decorateRequest('ersTransactionId', undefined);
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
+    request.startedAt = process.hrtime.bigint();
+    request.correlationId = correlationIdFrom(request.headers[CORRELATION_HEADER_LOWER]);
+    reply.header(CORRELATION_ID_HEADER, request.correlationId);
+    done();
+  });
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayConfig } from '@libs/config';
+
+/** 32 bytes from the CSPRNG, base64url: 256 bits, nothing else in the value. */
+const SESSION_ID_BYTES = 32;
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The browser's only handle on a session: `COOKIE_NAME=<opaque>; HttpOnly; Secure;
+ * SameSite=Strict; Path=/`, no Domain and no Max-Age/Expires (a browser-session cookie).
+ */
+@Injectable()
+export class SessionCookie {
+  private readonly name: string;
+  private readonly attributes: string;
+  private readonly clearing: string;
+
+  constructor(config: GatewayConfig) {
+    this.name = config.cookie.name;
+    this.attributes = `; Path=/; HttpOnly${config.cookie.secure ? '; Secure' : ''}; SameSite=Strict`;
+    this.clearing = `${this.name}=${this.attributes}; Max-Age=0`;
+  }
+
+  newSessionId(): string {
+    return randomBytes(SESSION_ID_BYTES).toString('base64url');
+  }
+
+  /**
+   * The session id the request carries, or null. A value of the wrong shape is no session: it is
+   * not looked up (it cannot be one the gateway issued).
+   */
+  read(request: FastifyRequest): string | null {
+    const header = request.headers.cookie;
+    if (header === undefined) return null;
+    const value = cookieValue(header, this.name);
+    return value !== null && SESSION_ID_PATTERN.test(value) ? value : null;
+  }
+
+  issue(reply: FastifyReply, sessionId: string): void {
+    reply.header('set-cookie', `${this.name}=${sessionId}${this.attributes}`);
+  }
+
+  clear(reply: FastifyReply): void {
+    reply.header('set-cookie', this.clearing);
+  }
+}
+
+/** The first value of cookie `name` in a Cookie header, without allocating the whole map. */
+export function cookieValue(header: string, name: string): string | null {
+  let start = 0;
+  while (start < header.length) {
+    while (header.charCodeAt(start) === 32) start++;
+    const end = header.indexOf(';', start);
+    const stop = end === -1 ? header.length : end;
+    const eq = header.indexOf('=', start);
+    if (eq !== -1 && eq < stop && eq - start === name.length && header.startsWith(name, start)) {
+      return header.slice(eq + 1, stop).trim();
+    }
+    start = stop + 1;
+  }
+  return null;
+}

@@ -1,0 +1,157 @@
+import { IsDefined, IsOptional, ValidateBy, type ValidationArguments } from 'class-validator';
+import {
+  boolean,
+  cookieName,
+  digits,
+  host,
+  hostPortList,
+  httpBaseUrl,
+  integer,
+  MAX_TIMER_MS,
+  oneOf,
+  originList,
+  path,
+  redisUrl,
+  sentinelName,
+  sessionKeys,
+  showValue,
+  type EnvFormat,
+} from './env-formats';
+import { LOG_LEVELS } from './gateway-config';
+
+/** The error line for a value that does not match its format. */
+export function formatProblem(variable: string, format: EnvFormat<unknown>, raw: string): string {
+  const result = format.parse(raw);
+  const reason = !result.ok && result.reason !== undefined ? ` (${result.reason})` : '';
+  const got = format.secret === true ? ' (value not shown: it is a secret)' : `, got ${showValue(raw)}`;
+  return `${variable}: expected ${format.expected}${reason}${got}`;
+}
+
+/** Validates a string variable against its format; absent variables are left to `@IsDefined`. */
+function Env(format: EnvFormat<unknown>): PropertyDecorator {
+  return ValidateBy({
+    name: 'envFormat',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || format.parse(value).ok,
+      defaultMessage: (args?: ValidationArguments) =>
+        args === undefined ? format.expected : formatProblem(args.property, format, String(args.value)),
+    },
+  });
+}
+
+function Required(what: string): PropertyDecorator {
+  return IsDefined({ message: (args: ValidationArguments) => `${args.property}: required (${what})` });
+}
+
+const MAX_PORT = 65535;
+// Seconds are capped so that the millisecond value still fits a Node timer.
+const MAX_TIMER_S = Math.floor(MAX_TIMER_MS / 1000);
+
+/** The format of every variable that has one; the same parsers validate and convert. */
+export const ENV_FORMATS = {
+  PORT: integer(0, MAX_PORT),
+  HOST: host,
+  ERS_BASE_URL: httpBaseUrl,
+  ERS_ASID: digits,
+  ERS_TLS_CERT: path,
+  ERS_TLS_KEY: path,
+  ERS_TLS_CA: path,
+  ERS_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
+  ERS_SESSION_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
+  // Not in CONTRACT.md §1 yet: the upper bound of the upstream (proxy) connection pool.
+  ERS_MAX_CONNECTIONS: integer(1, MAX_PORT),
+  SESSION_STORE: oneOf(['redis', 'memory'] as const),
+  REDIS_URL: redisUrl,
+  REDIS_SENTINELS: hostPortList,
+  REDIS_SENTINEL_NAME: sentinelName,
+  REDIS_CLUSTER_NODES: hostPortList,
+  SESSION_KEYS: sessionKeys,
+  SESSION_IDLE_TIMEOUT_S: integer(1, MAX_TIMER_S),
+  SESSION_ABSOLUTE_TIMEOUT_S: integer(1, MAX_TIMER_S),
+  COOKIE_NAME: cookieName,
+  COOKIE_SECURE: boolean,
+  ALLOWED_ORIGINS: originList,
+  TRUST_PROXY: integer(0, 1000),
+  MAX_BODY_BYTES: integer(1, Number.MAX_SAFE_INTEGER),
+  LOG_LEVEL: oneOf(LOG_LEVELS),
+  STATIC_DIR: path,
+} as const;
+
+export type FormattedVariable = keyof typeof ENV_FORMATS;
+/** The typed value a variable parses to. */
+export type EnvValue<N extends FormattedVariable> =
+  (typeof ENV_FORMATS)[N] extends EnvFormat<infer T> ? T : never;
+
+/**
+ * The gateway's environment as class-validator sees it: every value a trimmed, non-empty string
+ * or absent (an empty variable counts as unset, as `VAR=` in a compose file usually means).
+ * Defaults and rules that involve several variables (files, TLS pairs, Sentinel, production)
+ * are applied by `loadGatewayConfig()`.
+ */
+export class GatewayEnvironment {
+  @IsOptional() @Env(ENV_FORMATS.PORT) PORT?: string;
+  @IsOptional() @Env(ENV_FORMATS.HOST) HOST?: string;
+
+  @Required('the e-RS base URL, e.g. https://host/ers-api')
+  @Env(ENV_FORMATS.ERS_BASE_URL)
+  ERS_BASE_URL?: string;
+  @Required('the Accredited System ID sent as XAPI_ASID, digits only')
+  @Env(ENV_FORMATS.ERS_ASID)
+  ERS_ASID?: string;
+  @IsOptional() @Env(ENV_FORMATS.ERS_TLS_CERT) ERS_TLS_CERT?: string;
+  @IsOptional() @Env(ENV_FORMATS.ERS_TLS_KEY) ERS_TLS_KEY?: string;
+  @IsOptional() @Env(ENV_FORMATS.ERS_TLS_CA) ERS_TLS_CA?: string;
+  @IsOptional() @Env(ENV_FORMATS.ERS_TIMEOUT_MS) ERS_TIMEOUT_MS?: string;
+  @IsOptional() @Env(ENV_FORMATS.ERS_SESSION_TIMEOUT_MS) ERS_SESSION_TIMEOUT_MS?: string;
+  @IsOptional() @Env(ENV_FORMATS.ERS_MAX_CONNECTIONS) ERS_MAX_CONNECTIONS?: string;
+
+  @IsOptional() @Env(ENV_FORMATS.SESSION_STORE) SESSION_STORE?: string;
+  @IsOptional() @Env(ENV_FORMATS.REDIS_URL) REDIS_URL?: string;
+  @IsOptional() @Env(ENV_FORMATS.REDIS_SENTINELS) REDIS_SENTINELS?: string;
+  @IsOptional() @Env(ENV_FORMATS.REDIS_SENTINEL_NAME) REDIS_SENTINEL_NAME?: string;
+  @IsOptional() @Env(ENV_FORMATS.REDIS_CLUSTER_NODES) REDIS_CLUSTER_NODES?: string;
+  @IsOptional() @Env(ENV_FORMATS.SESSION_KEYS) SESSION_KEYS?: string;
+  @IsOptional() @Env(ENV_FORMATS.SESSION_IDLE_TIMEOUT_S) SESSION_IDLE_TIMEOUT_S?: string;
+  @IsOptional() @Env(ENV_FORMATS.SESSION_ABSOLUTE_TIMEOUT_S) SESSION_ABSOLUTE_TIMEOUT_S?: string;
+
+  @IsOptional() @Env(ENV_FORMATS.COOKIE_NAME) COOKIE_NAME?: string;
+  @IsOptional() @Env(ENV_FORMATS.COOKIE_SECURE) COOKIE_SECURE?: string;
+  @IsOptional() @Env(ENV_FORMATS.ALLOWED_ORIGINS) ALLOWED_ORIGINS?: string;
+  @IsOptional() @Env(ENV_FORMATS.TRUST_PROXY) TRUST_PROXY?: string;
+  @IsOptional() @Env(ENV_FORMATS.MAX_BODY_BYTES) MAX_BODY_BYTES?: string;
+  @IsOptional() @Env(ENV_FORMATS.LOG_LEVEL) LOG_LEVEL?: string;
+  @IsOptional() @Env(ENV_FORMATS.STATIC_DIR) STATIC_DIR?: string;
+  @IsOptional() NODE_ENV?: string;
+}
+
+/** The variables the gateway reads, in the order their problems are reported. */
+export const GATEWAY_VARIABLES = [
+  'PORT',
+  'HOST',
+  'ERS_BASE_URL',
+  'ERS_ASID',
+  'ERS_TLS_CERT',
+  'ERS_TLS_KEY',
+  'ERS_TLS_CA',
+  'ERS_TIMEOUT_MS',
+  'ERS_SESSION_TIMEOUT_MS',
+  'ERS_MAX_CONNECTIONS',
+  'SESSION_STORE',
+  'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_CLUSTER_NODES',
+  'SESSION_KEYS',
+  'SESSION_IDLE_TIMEOUT_S',
+  'SESSION_ABSOLUTE_TIMEOUT_S',
+  'COOKIE_NAME',
+  'COOKIE_SECURE',
+  'ALLOWED_ORIGINS',
+  'TRUST_PROXY',
+  'MAX_BODY_BYTES',
+  'LOG_LEVEL',
+  'STATIC_DIR',
+  'NODE_ENV',
+] as const satisfies readonly (keyof GatewayEnvironment)[];
+
+export type GatewayVariable = (typeof GATEWAY_VARIABLES)[number];

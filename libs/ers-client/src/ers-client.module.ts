@@ -1,0 +1,95 @@
+import { HttpModule } from '@nestjs/axios';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type InjectionToken,
+  type ModuleMetadata,
+  type OnModuleDestroy,
+  type Provider,
+} from '@nestjs/common';
+import { assertErsClientOptions, ErsClientOptions } from './ers-client.options';
+import { ErsSessionClient } from './ers-session-client.port';
+import { createErsHttpAgent, ERS_HTTP_AGENT, type ErsHttpAgent } from './ers-http-agent';
+import { ProfessionalSessionClient } from './professional-session.client';
+
+export interface ErsClientModuleAsyncOptions<Args extends unknown[]> {
+  imports?: ModuleMetadata['imports'];
+  inject?: InjectionToken[];
+  useFactory: (...args: Args) => ErsClientOptions | Promise<ErsClientOptions>;
+}
+
+/** Holds the options and the agent, shared by `HttpModule` and the client; closes the agent. */
+@Module({})
+class ErsClientCoreModule implements OnModuleDestroy {
+  constructor(@Inject(ERS_HTTP_AGENT) private readonly agent: ErsHttpAgent) {}
+
+  onModuleDestroy(): void {
+    // Keep-alive sockets would otherwise hold the process open after shutdown.
+    this.agent.destroy();
+  }
+}
+
+/**
+ * The e-RS session client (A001/A002/A003) behind the `ErsSessionClient` token, on its own axios
+ * instance with its own agent. `ErsClientOptions` is exported too.
+ */
+@Module({})
+export class ErsClientModule {
+  static forRoot(options: ErsClientOptions): DynamicModule {
+    return ErsClientModule.build({ provide: ErsClientOptions, useValue: options }, []);
+  }
+
+  static forRootAsync<Args extends unknown[]>(async: ErsClientModuleAsyncOptions<Args>): DynamicModule {
+    return ErsClientModule.build(
+      {
+        provide: ErsClientOptions,
+        // Nest resolves `inject` into the factory's arguments; it cannot check them against Args.
+        useFactory: async.useFactory as (...args: unknown[]) => ErsClientOptions | Promise<ErsClientOptions>,
+        inject: async.inject ?? [],
+      },
+      async.imports ?? [],
+    );
+  }
+
+  private static build(optionsProvider: Provider, imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
+    // One object imported twice (here and by HttpModule) is one module instance for Nest.
+    const core: DynamicModule = {
+      module: ErsClientCoreModule,
+      imports,
+      providers: [
+        optionsProvider,
+        {
+          provide: ERS_HTTP_AGENT,
+          useFactory: (options: ErsClientOptions): ErsHttpAgent => {
+            assertErsClientOptions(options);
+            return createErsHttpAgent(options);
+          },
+          inject: [ErsClientOptions],
+        },
+      ],
+      exports: [ErsClientOptions, ERS_HTTP_AGENT],
+    };
+    return {
+      module: ErsClientModule,
+      imports: [
+        core,
+        HttpModule.registerAsync({
+          imports: [core],
+          useFactory: (agent: ErsHttpAgent) => ({
+            httpAgent: agent,
+            httpsAgent: agent,
+            maxRedirects: 0,
+            proxy: false,
+          }),
+          inject: [ERS_HTTP_AGENT],
+        }),
+      ],
+      providers: [
+        ProfessionalSessionClient,
+        { provide: ErsSessionClient, useExisting: ProfessionalSessionClient },
+      ],
+      exports: [ErsSessionClient, core],
+    };
+  }
+}

@@ -1,0 +1,11 @@
+export * from './ers-session-client.port';
+export * from './errors';
+export {
+  ErsClientOptions,
+  InjectErsClientOptions,
+  type ErsClientTlsOptions,
+} from './ers-client.options';
+export { ErsClientModule, type ErsClientModuleAsyncOptions } from './ers-client.module';
+export { ProfessionalSessionClient } from './professional-session.client';
+export type { ErsTransportFailure } from './transport-errors';
+export * from './proxy';

@@ -1,0 +1,71 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  CORRELATION_ID_HEADER,
+  ERS_ASID_HEADER,
+  ERS_SESSION_KEY_HEADER,
+  ERS_TRANSACTION_ID_HEADER,
+  ERS_XAPI_HEADER_PREFIX,
+} from '@libs/ers-contract';
+
+/**
+ * Request headers a browser may send on to e-RS. Everything else (Cookie, Authorization,
+ * forwarding headers, and any client copy of XAPI_ASID or HTTP_X_SESSION_KEY in any spelling)
+ * is dropped; the gateway then sets its own XAPI_ASID and HTTP_X_SESSION_KEY.
+ */
+const FORWARDED_REQUEST_HEADERS = new Set([
+  'accept',
+  'content-type',
+  'content-length',
+  'if-match',
+  'if-none-match',
+]);
+
+/** Response headers passed back to the browser. Never Set-Cookie. */
+const PASSED_BACK_RESPONSE_HEADERS: ReadonlyMap<string, string> = new Map(
+  [
+    'Content-Type',
+    'Content-Length',
+    'Content-Disposition',
+    'ETag',
+    'Location',
+    'Retry-After',
+    ERS_TRANSACTION_ID_HEADER,
+  ].map((name) => [name.toLowerCase(), name]),
+);
+
+/**
+ * The headers for e-RS: the allowed client headers, `X-Correlation-ID`, then `XAPI_ASID` and
+ * `HTTP_X_SESSION_KEY` with exactly these spellings (e-RS documents them with underscores; the
+ * names are written to the wire as given here).
+ */
+export function upstreamRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  asid: string,
+  sessionKey: string,
+  correlationId: string,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name in incoming) {
+    if (FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith(ERS_XAPI_HEADER_PREFIX)) {
+      const value = incoming[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+  }
+  headers[CORRELATION_ID_HEADER] = correlationId;
+  headers[ERS_ASID_HEADER] = asid;
+  headers[ERS_SESSION_KEY_HEADER] = sessionKey;
+  return headers;
+}
+
+/** The e-RS answer's headers a browser may see, under their canonical names. */
+export function passedBackResponseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name in upstream) {
+    const canonical = PASSED_BACK_RESPONSE_HEADERS.get(name);
+    const value = upstream[name];
+    if (canonical !== undefined && typeof value === 'string') headers[canonical] = value;
+  }
+  return headers;
+}

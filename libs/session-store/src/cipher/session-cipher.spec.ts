@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { SessionCipher } from './session-cipher';
+
+const keyA = randomBytes(32);
+const keyB = randomBytes(32);
+
+describe('SessionCipher', () => {
+  it('round-trips with the same record binding, and never shows the plaintext', () => {
+    const cipher = new SessionCipher([keyA]);
+    const blob = cipher.encrypt('pro-xapi-session_secret', 'u1/k');
+    expect(blob).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(blob).not.toContain('secret');
+    expect(Buffer.from(blob, 'base64url').toString('latin1')).not.toContain('secret');
+    expect(cipher.decrypt(blob, 'u1/k')).toBe('pro-xapi-session_secret');
+  });
+
+  it('uses a fresh IV every time', () => {
+    const cipher = new SessionCipher([keyA]);
+    expect(cipher.encrypt('same', 'aad')).not.toBe(cipher.encrypt('same', 'aad'));
+  });
+
+  it('refuses a blob moved to another record (AAD)', () => {
+    const cipher = new SessionCipher([keyA]);
+    expect(cipher.decrypt(cipher.encrypt('v', 'u1/k'), 'u2/k')).toBeNull();
+  });
+
+  it('refuses a tampered blob', () => {
+    const cipher = new SessionCipher([keyA]);
+    const raw = Buffer.from(cipher.encrypt('value', 'aad'), 'base64url');
+    raw[raw.length - 1] = (raw[raw.length - 1] ?? 0) ^ 1;
+    expect(cipher.decrypt(raw.toString('base64url'), 'aad')).toBeNull();
+    expect(cipher.decrypt('', 'aad')).toBeNull();
+    expect(cipher.decrypt('not base64 at all!', 'aad')).toBeNull();
+  });
+
+  it('rotates: the first key encrypts, every key decrypts, a dropped key reads nothing', () => {
+    const old = new SessionCipher([keyA]).encrypt('v', 'aad');
+    const rotated = new SessionCipher([keyB, keyA]);
+    expect(rotated.decrypt(old, 'aad')).toBe('v');
+    const fresh = rotated.encrypt('w', 'aad');
+    expect(new SessionCipher([keyB]).decrypt(fresh, 'aad')).toBe('w');
+    expect(new SessionCipher([keyB]).decrypt(old, 'aad')).toBeNull();
+  });
+
+  it('rejects keys that are not 32 bytes without showing them', () => {
+    expect(() => new SessionCipher([])).toThrow(/at least one key/);
+    const short = Buffer.from('short-key-material');
+    expect(() => new SessionCipher([keyA, short])).toThrow('SessionCipher key #2 is not 32 bytes');
+    expect(SessionCipher.fromBase64([keyA.toString('base64')]).decrypt(new SessionCipher([keyA]).encrypt('x', 'a'), 'a')).toBe('x');
+  });
+});

@@ -1,0 +1,75 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+
+const VERSION = 1;
+const KEY_ID_BYTES = 4;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const HEADER_BYTES = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES;
+
+interface CipherKey {
+  id: Buffer;
+  key: Buffer;
+}
+
+/**
+ * Encrypts values at rest with AES-256-GCM. The first key encrypts; every key decrypts, so keys
+ * can be rotated by putting the new key first and dropping the old one once its data has expired.
+ *
+ * A blob is base64url of: version (1 byte) | key id (4 bytes: SHA-256 of the key) | IV (12 bytes)
+ * | tag (16 bytes) | ciphertext. `aad` binds a value to its record (e.g. upstream id + field), so
+ * a blob copied into another record fails authentication instead of decrypting.
+ */
+export class SessionCipher {
+  private readonly keys: readonly CipherKey[];
+
+  constructor(keys: readonly Buffer[]) {
+    if (keys.length === 0) throw new Error('SessionCipher needs at least one key');
+    this.keys = keys.map((key, index) => {
+      // The message names the position only: a key never goes into an error or a log.
+      if (key.length !== 32) throw new Error(`SessionCipher key #${index + 1} is not 32 bytes`);
+      return { id: createHash('sha256').update(key).digest().subarray(0, KEY_ID_BYTES), key: Buffer.from(key) };
+    });
+  }
+
+  /** Keys as configured in `SESSION_KEYS`: standard or url-safe base64 of 32 bytes each. */
+  static fromBase64(keys: readonly string[]): SessionCipher {
+    return new SessionCipher(keys.map((k) => Buffer.from(k.trim(), 'base64')));
+  }
+
+  encrypt(plaintext: string, aad: string): string {
+    const current = this.keys[0] as CipherKey;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', current.key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header.writeUInt8(VERSION, 0);
+    current.id.copy(header, 1);
+    iv.copy(header, 1 + KEY_ID_BYTES);
+    cipher.getAuthTag().copy(header, 1 + KEY_ID_BYTES + IV_BYTES);
+    return Buffer.concat([header, body]).toString('base64url');
+  }
+
+  /**
+   * `null` when the blob is malformed, was made with a key we no longer hold, or fails
+   * authentication: callers treat all three as "no such value" and never see a crypto error.
+   */
+  decrypt(blob: string, aad: string): string | null {
+    const raw = Buffer.from(blob, 'base64url');
+    if (raw.length < HEADER_BYTES || raw.readUInt8(0) !== VERSION) return null;
+    const keyId = raw.subarray(1, 1 + KEY_ID_BYTES);
+    const match = this.keys.find((k) => k.id.equals(keyId));
+    if (!match) return null;
+    const iv = raw.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + IV_BYTES);
+    const tag = raw.subarray(1 + KEY_ID_BYTES + IV_BYTES, HEADER_BYTES);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', match.key, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(Buffer.from(aad, 'utf8'));
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(raw.subarray(HEADER_BYTES)), decipher.final()]).toString('utf8');
+    } catch {
+      // Authentication failed (tampered, swapped between records, or a key-id collision).
+      return null;
+    }
+  }
+}

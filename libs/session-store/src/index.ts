@@ -1,0 +1,13 @@
+export * from './session-store.port';
+export * from './session-store.options';
+export * from './errors';
+export { SessionCipher } from './cipher/session-cipher';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './memory/memory-session-store';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './redis/redis-session-store';
+export {
+  createRedisConnection,
+  waitForRedisReady,
+  type RedisConnection,
+  type RedisConnectionOptions,
+  type RedisNodeAddress,
+} from './redis/redis-connection';

@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisProcess } from '../../../../test/support/redis-server';
+import { SessionCipher } from '../cipher/session-cipher';
+import type { SessionStoreOptions } from '../session-store.options';
+import { describeSessionStoreBehaviour, newSessionId, newUpstream } from '../testing/session-store.behaviour';
+import { RedisSessionStore, hashSessionId } from './redis-session-store';
+import { connect, openStore, testKey } from '../testing/redis-test-kit';
+
+let server: RedisProcess;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describeSessionStoreBehaviour('RedisSessionStore', async (options) => (await openStore(server.url, options)).store);
+
+const LONG: SessionStoreOptions = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 120_000, inFlightLeaseMs: 60_000 };
+
+describe('RedisSessionStore on Redis', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+  const open = async (
+    keys: Buffer[] = [testKey()],
+    prefix = `t${randomBytes(4).toString('hex')}:`,
+  ): Promise<{ store: RedisSessionStore; redis: Redis }> => {
+    const opened = await openStore(server.url, { ...LONG, keyPrefix: prefix }, keys);
+    cleanups.push(() => opened.store.close());
+    return opened;
+  };
+  const raw = async (): Promise<Redis> => {
+    const redis = await connect(server.url);
+    cleanups.push(async () => {
+      await redis.quit();
+    });
+    return redis;
+  };
+
+  /** Every key and every stored byte (DUMP, plus the decoded values) under a prefix. */
+  async function everything(redis: Redis, prefix: string): Promise<{ keys: string[]; text: string }> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    let text = keys.join('\n');
+    for (const key of keys) {
+      const dump = await redis.dumpBuffer(key);
+      text += `\n${dump?.toString('latin1') ?? ''}`;
+      const type = await redis.type(key);
+      if (type === 'hash') text += `\n${JSON.stringify(await redis.hgetall(key))}`;
+      if (type === 'zset') text += `\n${JSON.stringify(await redis.zrangebyscore(key, '-inf', '+inf', 'WITHSCORES'))}`;
+      if (type === 'string') text += `\n${(await redis.get(key)) ?? ''}`;
+    }
+    return { keys, text };
+  }
+
+  it('never stores the cookie value, the session key, the token or the profile in clear', async () => {
+    const prefix = `sec${randomBytes(4).toString('hex')}:`;
+    const { store } = await open([testKey()], prefix);
+    const secrets: string[] = [];
+    const keepSecret = (...values: string[]): void => {
+      secrets.push(...values);
+    };
+
+    const plain = newSessionId();
+    const a = newUpstream();
+    keepSecret(plain, a.upstream.sessionKey, a.upstream.ssoToken);
+    await store.create(plain, a);
+    await store.beginCall(plain, 'call-1');
+
+    const before = newSessionId();
+    const after = newSessionId();
+    const b = newUpstream(null);
+    keepSecret(before, after, b.upstream.sessionKey, b.upstream.ssoToken, 'pro-xapi-session_from-a002');
+    const created = await store.create(before, b);
+    await store.beginSessionCall(before, 'a002');
+    await store.commitRole(before, after, 'a002', { businessFunction: 'X', orgIdentifier: 'Y', orgName: 'Z' }, 'pro-xapi-session_from-a002');
+    await store.end(after, 'logout');
+    await store.claimClose(created.upstreamId, 60_000);
+
+    const orphan = newUpstream(null).upstream;
+    keepSecret(orphan.sessionKey, orphan.ssoToken);
+    await store.queueClose(orphan, 'no-roles');
+
+    const { keys, text } = await everything(await raw(), prefix);
+    expect(keys.length).toBeGreaterThan(5);
+    for (const secret of secrets) {
+      expect(text.includes(secret), 'a secret was found in Redis').toBe(false);
+    }
+    // The profile (a person's name and identifier) is encrypted too.
+    expect(text).not.toContain('Lovelace');
+    expect(text).not.toContain('555020964101');
+  });
+
+  it('reads data written before a key rotation, and treats data of a dropped key as no session', async () => {
+    const keyA = testKey();
+    const keyB = testKey();
+    const prefix = `rot${randomBytes(4).toString('hex')}:`;
+    const { store: writerA } = await open([keyA], prefix);
+    const id = newSessionId();
+    const init = newUpstream();
+    const created = await writerA.create(id, init);
+    const ended = newSessionId();
+    const endedSession = await writerA.create(ended, newUpstream());
+    await writerA.end(ended, 'logout');
+
+    const { store: rotated } = await open([keyB, keyA], prefix);
+    expect(await rotated.get(id)).toEqual(created);
+    expect(await rotated.beginCall(id, 'c1')).toMatchObject({ status: 'ok', sessionKey: init.upstream.sessionKey });
+    await rotated.endCall(created.upstreamId, 'c1');
+
+    const { store: onlyB } = await open([keyB], prefix);
+    expect(await onlyB.get(id)).toBeNull();
+    expect(await onlyB.beginCall(id, 'c2')).toEqual({ status: 'no-session' });
+    expect(await onlyB.beginSessionCall(id, 'c3')).toBeNull();
+    expect(await onlyB.commitRole(id, newSessionId(), 'c4', init.roles[0]!, 'k')).toBeNull();
+    expect((await onlyB.stats()).callsInFlight).toBe(0);
+    // A close it cannot read is left for an instance that can, not lost.
+    expect(await onlyB.claimCloses(10, 60_000)).toEqual([]);
+    const claim = await rotated.claimClose(endedSession.upstreamId, 60_000);
+    expect(claim).toMatchObject({ status: 'claimed', close: { sessionKey: endedSession.upstream.sessionKey } });
+
+    // New data written by the rotated store is readable with the new key alone.
+    const fresh = newSessionId();
+    await rotated.create(fresh, newUpstream());
+    expect(await onlyB.get(fresh)).not.toBeNull();
+  });
+
+  it('refuses a session blob copied onto another record', async () => {
+    const prefix = `swap${randomBytes(4).toString('hex')}:`;
+    const { store } = await open([testKey()], prefix);
+    const victim = newSessionId();
+    const attacker = newSessionId();
+    await store.create(victim, newUpstream());
+    await store.create(attacker, newUpstream());
+    const redis = await raw();
+    const victimKey = await redis.hget(`${prefix}S:${hashSessionId(victim)}`, 'k');
+    await redis.hset(`${prefix}S:${hashSessionId(attacker)}`, 'k', victimKey ?? '');
+    expect(await store.beginCall(attacker, 'c')).toEqual({ status: 'no-session' });
+    expect(await store.get(attacker)).toBeNull();
+  });
+
+  it('beginCall costs exactly one command (EVALSHA) and endCall exactly one (ZREM)', async () => {
+    const { store } = await open();
+    const id = newSessionId();
+    const { upstreamId } = await store.create(id, newUpstream());
+    await store.beginCall(id, 'warm-up'); // the first use of a script on a connection is an EVAL
+    await store.endCall(upstreamId, 'warm-up');
+
+    const monitorSource = await raw();
+    const monitor = await monitorSource.monitor();
+    cleanups.push(async () => {
+      monitor.disconnect();
+    });
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua') seen.push(args);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    seen.length = 0;
+    const grant = await store.beginCall(id, 'measured');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(grant.status).toBe('ok');
+    expect(seen.map((args) => args[0]?.toLowerCase())).toEqual(['evalsha']);
+
+    seen.length = 0;
+    await store.endCall(upstreamId, 'measured');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(seen.map((args) => args[0]?.toLowerCase())).toEqual(['zrem']);
+  });
+
+  it('still ends and closes a session whose hash Redis already dropped', async () => {
+    const prefix = `gone${randomBytes(4).toString('hex')}:`;
+    const opened = await openStore(server.url, { ...LONG, idleTimeoutMs: 200, keyPrefix: prefix });
+    cleanups.push(() => opened.store.close());
+    const { store } = opened;
+    const id = newSessionId();
+    const created = await store.create(id, newUpstream());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await (await raw()).del(`${prefix}S:${hashSessionId(id)}`)).toBe(1);
+    expect(await store.sweepExpired(10)).toEqual([{ upstreamId: created.upstreamId, reason: 'idle-timeout' }]);
+    expect(await store.claimCloses(10, 5_000)).toEqual([
+      { upstreamId: created.upstreamId, sessionKey: created.upstream.sessionKey, reason: 'idle-timeout', attempt: 1 },
+    ]);
+  });
+
+  it('works when Redis lost its script cache (EVALSHA falls back to EVAL)', async () => {
+    const { store } = await open();
+    const id = newSessionId();
+    await store.create(id, newUpstream());
+    await (await raw()).script('FLUSH');
+    expect((await store.beginCall(id, 'c')).status).toBe('ok');
+  });
+
+  it('keeps the time of Redis, not of the instance: expiries come from Redis TIME', async () => {
+    const { store } = await open();
+    const redis = await raw();
+    const [seconds, micros] = await redis.time();
+    const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const created = await store.create(newSessionId(), newUpstream());
+    expect(Math.abs(created.createdAtMs - redisNow)).toBeLessThan(500);
+  });
+
+  it('close() leaves a connection it does not own open', async () => {
+    const redis = await raw();
+    const store = new RedisSessionStore(redis, new SessionCipher([testKey()]), { ...LONG });
+    await store.close();
+    expect(await redis.ping()).toBe('PONG');
+  });
+});

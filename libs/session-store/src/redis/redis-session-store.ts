@@ -1,0 +1,452 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { SessionCipher } from '../cipher/session-cipher';
+import { StoreUnavailableError } from '../errors';
+import type { SessionStoreOptions } from '../session-store.options';
+import type {
+  CallGrant,
+  ClaimCloseResult,
+  ClaimedClose,
+  EndReason,
+  EndedSession,
+  GatewayRole,
+  GatewaySession,
+  GatewayUser,
+  NewGatewaySession,
+  SessionStore,
+  StoreStats,
+  UpstreamSecrets,
+} from '../session-store.port';
+import type { RedisConnection } from './redis-connection';
+import { SCRIPTS, type ScriptName } from './scripts/session-scripts';
+
+export interface RedisSessionStoreOptions extends SessionStoreOptions {
+  /** Prefix of every key (default `ersgw:`). */
+  keyPrefix?: string;
+  /** `close()` quits the connection only when the store owns it (default false: the caller does). */
+  ownsConnection?: boolean;
+  /** How long a close held back by an in-flight call waits before it is looked at again (200 ms). */
+  closePollDelayMs?: number;
+  /** How long an upstream record outlives its session so its close can still be sent (abs + 7 d). */
+  closeRetentionMs?: number;
+}
+
+const DEFAULT_PREFIX = 'ersgw:';
+const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
+/** In-flight marks and tombstones outlive the lease a little, so a slow reply still finds them. */
+const MARK_MARGIN_MS = 5_000;
+/** A claim looks at this many times `limit` due closes, since some are skipped (in flight). */
+const CLAIM_SCAN_FACTOR = 4;
+/** A close whose key we cannot decrypt waits this long for an instance that holds the right key. */
+const UNREADABLE_CLOSE_RETRY_MS = 60_000;
+
+/** What the profile blob holds: everything of a session that is not an index field. */
+interface Profile {
+  user: GatewayUser;
+  roles: GatewayRole[];
+  role: GatewayRole | null;
+  ssoToken: string;
+}
+
+type ScriptReply = unknown;
+type ScriptCall = (...args: (string | number)[]) => Promise<ScriptReply>;
+
+const END_REASONS: ReadonlySet<string> = new Set<EndReason>([
+  'logout',
+  'idle-timeout',
+  'absolute-timeout',
+  'role-switch',
+  'session-expired',
+  'relogin',
+  'no-roles',
+]);
+
+/**
+ * The session store on Redis: every multi-key change is one Lua script, every time is Redis
+ * `TIME`; the layout is described in `scripts/session-scripts.ts`. Every Redis failure (refused,
+ * timed out, any error reply) surfaces as `StoreUnavailableError`; secrets never reach an error.
+ */
+export class RedisSessionStore implements SessionStore {
+  private readonly prefix: string;
+  private readonly ownsConnection: boolean;
+  private readonly pollDelayMs: number;
+  private readonly retentionMs: number;
+  /** Tombstones and the grace an expired session hash keeps in Redis: the in-flight lease + 5 s. */
+  private readonly markRetentionMs: number;
+  private readonly scripts: Record<ScriptName, ScriptCall>;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly cipher: SessionCipher,
+    private readonly options: RedisSessionStoreOptions,
+  ) {
+    this.prefix = options.keyPrefix ?? DEFAULT_PREFIX;
+    this.ownsConnection = options.ownsConnection ?? false;
+    this.pollDelayMs = options.closePollDelayMs ?? 200;
+    this.retentionMs = options.closeRetentionMs ?? options.absoluteTimeoutMs + SEVEN_DAYS_MS;
+    this.markRetentionMs = options.inFlightLeaseMs + MARK_MARGIN_MS;
+    const scripts: Partial<Record<ScriptName, ScriptCall>> = {};
+    for (const [name, def] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
+      // defineCommand sends EVALSHA and falls back to EVAL when Redis lost its script cache.
+      redis.defineCommand(name, def);
+      // ioredis adds defined commands as methods it cannot type; we give them one signature here.
+      const method = (redis as unknown as Record<string, ScriptCall>)[name];
+      if (typeof method !== 'function') throw new Error(`ioredis did not define ${name}`);
+      scripts[name] = method.bind(redis);
+    }
+    this.scripts = scripts as Record<ScriptName, ScriptCall>;
+  }
+
+  async create(sessionId: string, init: NewGatewaySession): Promise<GatewaySession> {
+    const upstreamId = randomUUID();
+    const h = hashSessionId(sessionId);
+    const profile: Profile = { user: init.user, roles: init.roles, role: init.role, ssoToken: init.upstream.ssoToken };
+    const reply = await this.run('ersgwCreate', [
+      this.key('S', h),
+      this.key('U', upstreamId),
+      this.key('X'),
+      this.options.idleTimeoutMs,
+      this.options.absoluteTimeoutMs,
+      init.absoluteExpiresAtMs === undefined ? '' : Math.floor(init.absoluteExpiresAtMs),
+      upstreamId,
+      init.role ? '1' : '0',
+      this.encryptKey(upstreamId, init.upstream.sessionKey),
+      this.encryptProfile(upstreamId, profile),
+      h,
+      this.retentionMs,
+      this.markRetentionMs,
+    ]);
+    const [c, ie, ae] = strings(reply, 3);
+    return {
+      upstreamId,
+      upstream: { ...init.upstream },
+      user: structuredClone(init.user),
+      roles: structuredClone(init.roles),
+      role: structuredClone(init.role),
+      createdAtMs: Number(c),
+      idleExpiresAtMs: Number(ie),
+      absoluteExpiresAtMs: Number(ae),
+    };
+  }
+
+  async get(sessionId: string): Promise<GatewaySession | null> {
+    const reply = await this.run('ersgwGet', [this.key('S', hashSessionId(sessionId))]);
+    return reply === null ? null : this.toSession(reply);
+  }
+
+  async beginCall(sessionId: string, callId: string): Promise<CallGrant> {
+    const reply = await this.run('ersgwBeginCall', [
+      this.key('S', hashSessionId(sessionId)),
+      this.key('X'),
+      this.prefix,
+      this.options.idleTimeoutMs,
+      this.options.inFlightLeaseMs,
+      callId,
+      MARK_MARGIN_MS,
+      this.markRetentionMs,
+    ]);
+    if (reply === 0) return { status: 'no-session' };
+    if (reply === 1) return { status: 'no-role' };
+    const [upstreamId, k] = strings(reply, 2);
+    const sessionKey = this.cipher.decrypt(k, aad(upstreamId, 'k'));
+    if (sessionKey === null) {
+      // Unreadable (key rotated away or tampered) means no session; drop the mark we just set.
+      await this.endCall(upstreamId, callId);
+      return { status: 'no-session' };
+    }
+    return { status: 'ok', upstreamId, sessionKey };
+  }
+
+  async beginSessionCall(sessionId: string, callId: string): Promise<GatewaySession | null> {
+    const reply = await this.run('ersgwBeginSessionCall', [
+      this.key('S', hashSessionId(sessionId)),
+      this.prefix,
+      this.options.inFlightLeaseMs,
+      callId,
+      MARK_MARGIN_MS,
+    ]);
+    if (reply === null) return null;
+    const session = this.toSession(reply);
+    if (session === null) await this.endCall(strings(reply, 1)[0], callId);
+    return session;
+  }
+
+  async endCall(upstreamId: string, callId: string): Promise<void> {
+    await this.guard(() => this.redis.zrem(this.key('F', upstreamId), callId));
+  }
+
+  async commitRole(
+    oldSessionId: string,
+    newSessionId: string,
+    callId: string,
+    role: GatewayRole,
+    sessionKey: string,
+  ): Promise<GatewaySession | null> {
+    const oldH = hashSessionId(oldSessionId);
+    // Two steps: the new profile is encrypted here, so we read the old one first; the script then
+    // commits only if the session is still the one we read.
+    const [upstreamId, oldP] = await this.guard(() => this.redis.hmget(this.key('S', oldH), 'u', 'p'));
+    if (!upstreamId || !oldP) {
+      await this.run('ersgwClearOrphanMark', [this.key('T', oldH), this.prefix, callId]);
+      return null;
+    }
+    const profile = this.decryptProfile(upstreamId, oldP);
+    if (profile === null) {
+      await this.endCall(upstreamId, callId);
+      return null;
+    }
+    const next: Profile = { ...profile, role };
+    const newH = hashSessionId(newSessionId);
+    const reply = await this.run('ersgwCommitRole', [
+      this.key('S', oldH),
+      this.key('S', newH),
+      this.key('U', upstreamId),
+      this.key('F', upstreamId),
+      this.key('T', oldH),
+      oldP,
+      this.encryptProfile(upstreamId, next),
+      this.encryptKey(upstreamId, sessionKey),
+      callId,
+      newH,
+      upstreamId,
+      this.markRetentionMs,
+      this.markRetentionMs,
+    ]);
+    if (reply === null) return null;
+    const [ie, ae, c] = strings(reply, 3);
+    return {
+      upstreamId,
+      upstream: { sessionKey, ssoToken: next.ssoToken },
+      user: next.user,
+      roles: next.roles,
+      role: structuredClone(role),
+      createdAtMs: Number(c),
+      idleExpiresAtMs: Number(ie),
+      absoluteExpiresAtMs: Number(ae),
+    };
+  }
+
+  async end(sessionId: string, reason: EndReason): Promise<EndedSession | null> {
+    const h = hashSessionId(sessionId);
+    const reply = await this.run('ersgwEnd', [
+      this.key('S', h),
+      this.key('X'),
+      this.key('D'),
+      this.key('T', h),
+      this.prefix,
+      reason,
+      this.markRetentionMs,
+      this.retentionMs,
+    ]);
+    if (reply === null) return null;
+    const [upstreamId, why] = strings(reply, 2);
+    return { upstreamId, reason: toReason(why) };
+  }
+
+  async queueClose(upstream: UpstreamSecrets, reason: EndReason): Promise<EndedSession> {
+    const upstreamId = randomUUID();
+    await this.run('ersgwQueueClose', [
+      this.key('U', upstreamId),
+      this.key('D'),
+      upstreamId,
+      this.encryptKey(upstreamId, upstream.sessionKey),
+      reason,
+      this.retentionMs,
+    ]);
+    return { upstreamId, reason };
+  }
+
+  async sweepExpired(limit: number): Promise<EndedSession[]> {
+    if (limit <= 0) return [];
+    const reply = await this.run('ersgwSweepExpired', [
+      this.key('X'),
+      this.key('D'),
+      this.prefix,
+      Math.floor(limit),
+      this.markRetentionMs,
+      this.retentionMs,
+    ]);
+    return rows(reply).map((row) => {
+      const [upstreamId, why] = strings(row, 2);
+      return { upstreamId, reason: toReason(why) };
+    });
+  }
+
+  async claimCloses(limit: number, leaseMs: number): Promise<ClaimedClose[]> {
+    if (limit <= 0) return [];
+    const reply = await this.run('ersgwClaimCloses', [
+      this.key('D'),
+      this.prefix,
+      Math.floor(limit),
+      Math.floor(leaseMs),
+      this.pollDelayMs,
+      CLAIM_SCAN_FACTOR,
+    ]);
+    const claimed: ClaimedClose[] = [];
+    for (const row of rows(reply)) {
+      const [upstreamId, k, why, n] = strings(row, 4);
+      const close = await this.toClaimedClose(upstreamId, k, why, n);
+      if (close) claimed.push(close);
+    }
+    return claimed;
+  }
+
+  async claimClose(upstreamId: string, leaseMs: number): Promise<ClaimCloseResult> {
+    const reply = await this.run('ersgwClaimClose', [
+      this.key('D'),
+      this.key('U', upstreamId),
+      this.key('F', upstreamId),
+      upstreamId,
+      Math.floor(leaseMs),
+    ]);
+    if (reply === 0) return { status: 'done' };
+    if (reply === 1) return { status: 'claimed-elsewhere' };
+    if (reply === 2) return { status: 'in-flight' };
+    const [k, why, n] = strings(reply, 3);
+    const close = await this.toClaimedClose(upstreamId, k, why, n);
+    // Unreadable here means another instance with the right key has to send it.
+    return close ? { status: 'claimed', close } : { status: 'claimed-elsewhere' };
+  }
+
+  async completeClose(upstreamId: string): Promise<void> {
+    await this.run('ersgwCompleteClose', [this.key('U', upstreamId), this.key('D'), this.key('F', upstreamId), upstreamId]);
+  }
+
+  async releaseClose(upstreamId: string, retryInMs: number): Promise<void> {
+    await this.run('ersgwReleaseClose', [this.key('D'), this.key('U', upstreamId), upstreamId, Math.max(0, Math.floor(retryInMs))]);
+  }
+
+  async ping(): Promise<void> {
+    await this.guard(() => this.redis.ping());
+  }
+
+  async stats(): Promise<StoreStats> {
+    const [sessions, pendingCloses, now] = strings(await this.run('ersgwCounts', [this.key('X'), this.key('D')]), 3);
+    // Not on a request path: a SCAN over the in-flight sets is acceptable here.
+    let callsInFlight = 0;
+    const pattern = `${escapeGlob(this.prefix)}F:*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.guard(() => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+      cursor = next;
+      for (const key of keys) {
+        callsInFlight += await this.guard(() => this.redis.zcount(key, `(${now}`, '+inf'));
+      }
+    } while (cursor !== '0');
+    return { sessions: Number(sessions), pendingCloses: Number(pendingCloses), callsInFlight };
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsConnection) return;
+    try {
+      await this.redis.quit();
+    } catch {
+      // QUIT cannot be sent while Redis is unreachable; dropping the socket is all that is left.
+      this.redis.disconnect();
+    }
+  }
+
+  private key(kind: 'S' | 'U' | 'F' | 'T', id: string): string;
+  private key(kind: 'X' | 'D'): string;
+  private key(kind: string, id?: string): string {
+    return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
+  }
+
+  private async run(name: ScriptName, args: (string | number)[]): Promise<ScriptReply> {
+    return this.guard(() => this.scripts[name](...args));
+  }
+
+  /** Every failure of Redis itself is "store unavailable": the gateway answers 503 and keeps the session. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new StoreUnavailableError(undefined, { cause: error });
+    }
+  }
+
+  private toSession(reply: ScriptReply): GatewaySession | null {
+    const [u, r, ie, ae, c, k, p] = strings(reply, 7);
+    const sessionKey = this.cipher.decrypt(k, aad(u, 'k'));
+    const profile = this.decryptProfile(u, p);
+    if (sessionKey === null || profile === null) return null;
+    // r is the index's copy of "a role is selected"; the profile holds which one.
+    const role = r === '1' ? profile.role : null;
+    return {
+      upstreamId: u,
+      upstream: { sessionKey, ssoToken: profile.ssoToken },
+      user: profile.user,
+      roles: profile.roles,
+      role,
+      createdAtMs: Number(c),
+      idleExpiresAtMs: Number(ie),
+      absoluteExpiresAtMs: Number(ae),
+    };
+  }
+
+  private async toClaimedClose(upstreamId: string, k: string, why: string, n: string): Promise<ClaimedClose | null> {
+    const sessionKey = this.cipher.decrypt(k, aad(upstreamId, 'k'));
+    if (sessionKey === null) {
+      // Another instance may hold the key this one lacks (a rotation in progress): give it the
+      // close rather than forgetting an e-RS session that is still open.
+      await this.releaseClose(upstreamId, UNREADABLE_CLOSE_RETRY_MS);
+      return null;
+    }
+    return { upstreamId, sessionKey, reason: toReason(why), attempt: Number(n) };
+  }
+
+  private encryptKey(upstreamId: string, sessionKey: string): string {
+    return this.cipher.encrypt(sessionKey, aad(upstreamId, 'k'));
+  }
+
+  private encryptProfile(upstreamId: string, profile: Profile): string {
+    return this.cipher.encrypt(JSON.stringify(profile), aad(upstreamId, 'p'));
+  }
+
+  private decryptProfile(upstreamId: string, blob: string): Profile | null {
+    const json = this.cipher.decrypt(blob, aad(upstreamId, 'p'));
+    // Authenticated, so it is our own JSON: a shape check would only restate encryptProfile.
+    return json === null ? null : (JSON.parse(json) as Profile);
+  }
+}
+
+/** The store keeps only this hash of the cookie value, never the value. */
+export function hashSessionId(sessionId: string): string {
+  return createHash('sha256').update(sessionId, 'utf8').digest('base64url');
+}
+
+/** Binds a blob to its upstream record and field, so blobs cannot be swapped between records. */
+function aad(upstreamId: string, field: 'k' | 'p'): string {
+  return `ersgw/v1/${upstreamId}/${field}`;
+}
+
+function toReason(value: string): EndReason {
+  return END_REASONS.has(value) ? (value as EndReason) : 'session-expired';
+}
+
+function rows(reply: ScriptReply): unknown[] {
+  if (!Array.isArray(reply)) throw new StoreUnavailableError('unexpected reply from the session store');
+  return reply as unknown[];
+}
+
+/** The first `n` entries of a script's array reply, as strings. */
+function strings(reply: ScriptReply, n: 1): [string];
+function strings(reply: ScriptReply, n: 2): [string, string];
+function strings(reply: ScriptReply, n: 3): [string, string, string];
+function strings(reply: ScriptReply, n: 4): [string, string, string, string];
+function strings(reply: ScriptReply, n: 7): [string, string, string, string, string, string, string];
+function strings(reply: ScriptReply, n: number): string[] {
+  const list = rows(reply);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const value = list[i];
+    if (typeof value === 'string') out.push(value);
+    else if (typeof value === 'number') out.push(String(value));
+    else if (Buffer.isBuffer(value)) out.push(value.toString('utf8'));
+    else throw new StoreUnavailableError('unexpected reply from the session store');
+  }
+  return out;
+}
+
+function escapeGlob(value: string): string {
+  return value.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,97 @@
+// `npm start`: the demo. Starts the e-RS sandbox and the gateway (in-memory store unless
+// REDIS_URL is set, throw-away SESSION_KEYS), serves the demo SPA when it is built, prints the
+// address and the test smartcards. Ctrl-C stops both.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const gatewayMain = join(root, 'dist/apps/gateway/src/main.js');
+const sandboxMain = join(root, 'dist/apps/ers-sandbox/src/main.js');
+const spaDir = join(root, 'dist/demo-spa');
+const gatewayPort = process.env.PORT ?? '3000';
+const sandboxPort = process.env.SANDBOX_PORT ?? '3001';
+
+if (!existsSync(gatewayMain) || !existsSync(sandboxMain)) {
+  process.stdout.write('Building (first run)...\n');
+  const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
+const children = [];
+function start(name, file, env) {
+  const child = spawn(process.execPath, [file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout.on('data', (chunk) => {
+    if (process.env.DEMO_VERBOSE) process.stdout.write(`[${name}] ${chunk}`);
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      process.stderr.write(`${name} stopped unexpectedly (${signal ?? code}); stopping the demo.\n`);
+      stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return response;
+    } catch {
+      // not yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+let stopping = false;
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))))).then(
+    () => process.exit(code),
+  );
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+start('sandbox', sandboxMain, { SANDBOX_HOST: '127.0.0.1', SANDBOX_PORT: sandboxPort, SANDBOX_ASID: '200000000220' });
+const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+const cards = await (await waitFor(`${sandboxUrl}/_sandbox/cards`)).json();
+
+const redis = process.env.REDIS_URL;
+start('gateway', gatewayMain, {
+  PORT: gatewayPort,
+  HOST: process.env.HOST ?? '127.0.0.1',
+  ERS_BASE_URL: `${sandboxUrl}/ers-api`,
+  ERS_ASID: '200000000220',
+  SESSION_STORE: redis ? 'redis' : 'memory',
+  SESSION_KEYS: process.env.SESSION_KEYS ?? randomBytes(32).toString('base64'),
+  // The demo runs on plain http://localhost: a Secure __Host- cookie needs HTTPS.
+  COOKIE_SECURE: 'false',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  ...(existsSync(spaDir) ? { STATIC_DIR: spaDir } : {}),
+});
+await waitFor(`http://127.0.0.1:${gatewayPort}/health/ready`);
+
+const lines = [
+  '',
+  `e-RS session gateway demo on http://localhost:${gatewayPort}  (store: ${redis ? 'redis' : 'memory'})`,
+  `e-RS sandbox on ${sandboxUrl}/ers-api  (controls: ${sandboxUrl}/_sandbox)`,
+  '',
+  'Test smartcards:',
+  ...cards.map(
+    (card) =>
+      `  ${card.label.padEnd(42)} ${card.valid ? (card.permissions.length ? card.permissions.map((p) => `${p.businessFunction}@${p.orgIdentifier}`).join(', ') : '(no roles)') : '(invalid card)'}\n      token: ${card.token}`,
+  ),
+  '',
+  'Press Ctrl-C to stop.',
+  '',
+];
+process.stdout.write(lines.join('\n'));

@@ -1,0 +1,86 @@
+import { request } from 'undici';
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text: string;
+  json: any;
+}
+
+export interface CallOptions {
+  body?: string | Buffer | NodeJS.ReadableStream;
+  json?: unknown;
+  headers?: Record<string, string>;
+  /** Leave out the X-CSRF header. */
+  noCsrf?: boolean;
+  /** Leave out the cookie. */
+  noCookie?: boolean;
+}
+
+/**
+ * A browser as the gateway sees it: a cookie jar for the session cookie and `X-CSRF: 1` on
+ * every /api call. Uses undici directly so tests control every header byte.
+ */
+export class Browser {
+  cookie: string | null = null;
+  readonly setCookies: string[] = [];
+
+  constructor(
+    readonly baseUrl: string,
+    readonly cookieName = 'ers-session',
+  ) {}
+
+  async call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (!options.noCsrf) headers['x-csrf'] ??= '1';
+    if (!options.noCookie && this.cookie !== null) headers.cookie ??= `${this.cookieName}=${this.cookie}`;
+    let body = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await request(this.baseUrl + path, { method: method as 'GET', headers, body: body as never });
+    const buffer = Buffer.from(await response.body.arrayBuffer());
+    this.remember(response.headers['set-cookie']);
+    const text = buffer.toString('utf8');
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.statusCode, headers: response.headers, body: buffer, text, json };
+  }
+
+  remember(setCookie: string | string[] | undefined): void {
+    for (const line of [setCookie ?? []].flat()) {
+      this.setCookies.push(line);
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      if (pair!.slice(0, eq) !== this.cookieName) continue;
+      const value = pair!.slice(eq + 1);
+      this.cookie = /max-age=0/i.test(line) || value === '' ? null : value;
+    }
+  }
+
+  login(token: string): Promise<Answer> {
+    return this.call('POST', '/api/session', { json: { token } });
+  }
+
+  session(): Promise<Answer> {
+    return this.call('GET', '/api/session');
+  }
+
+  chooseRole(businessFunction: string, orgIdentifier: string): Promise<Answer> {
+    return this.call('PUT', '/api/session/role', { json: { businessFunction, orgIdentifier } });
+  }
+
+  logout(): Promise<Answer> {
+    return this.call('DELETE', '/api/session');
+  }
+
+  ers(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+    return this.call(method, `/api/ers/${path}`, options);
+  }
+}
