@@ -1,4 +1,7 @@
-import { request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+
+/** One agent for every test browser; paths are sent exactly as written (no URL normalising). */
+const agent: Dispatcher = new Agent({ keepAliveTimeout: 1000 });
 
 export interface Answer {
   status: number;
@@ -40,7 +43,7 @@ export class Browser {
       body = JSON.stringify(options.json);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await request(this.baseUrl + path, { method: method as 'GET', headers, body: body as never });
+    const response = await agent.request({ origin: this.baseUrl, path, method: method as 'GET', headers, body: body as never });
     const buffer = Buffer.from(await response.body.arrayBuffer());
     this.remember(response.headers['set-cookie']);
     const text = buffer.toString('utf8');

@@ -40,7 +40,8 @@ function nestLogLevels(level: SandboxLogLevel): LogLevel[] | false {
 /** The one bootstrap: `main.ts` and every test start the sandbox through here. */
 export async function createSandboxApp(config: SandboxConfig): Promise<RunningSandbox> {
   const adapter = new FastifyAdapter({
-    loggerInstance: pino({ level: config.logLevel, base: { app: 'ers-sandbox' } }),
+    // Logs go to stderr, so stdout carries only the one start line (scripts wait for it).
+    loggerInstance: pino({ level: config.logLevel, base: { app: 'ers-sandbox' } }, pino.destination({ fd: 2, sync: true })),
     // One line per e-RS request is logged by ErsTraffic instead (with the operation id).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT_BYTES,

@@ -3,7 +3,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { GatewayConfig } from '@libs/config';
 import { registerCors } from './api-guard/cors';
@@ -13,7 +13,8 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
 import { buildOpenApiDocument } from './openapi/build-openapi-document';
 import { OpenApiDocument } from './openapi/openapi.controller';
 import { GatewayError } from './problem/gateway-error';
-import { registerRequestContext } from './request-context/request-context';
+import { problemBody } from './problem/problem.filter';
+import { correlationIdFrom, registerRequestContext } from './request-context/request-context';
 
 export interface GatewayAppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
@@ -40,6 +41,19 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     requestIdHeader: false,
     // Proxied download/upload may take as long as e-RS may take to answer.
     requestTimeout: 0,
+    // Fastify refuses some URLs before routing (bad percent-encoding): answer those as problems too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const proxied = request.url.startsWith('/api/ers/');
+      const code = proxied ? 'invalid-path' : 'invalid-request';
+      const body = problemBody(code, 'The request URL could not be read.', correlationIdFrom(request.headers['x-correlation-id']));
+      void reply
+        .code(body.status)
+        .header('content-type', 'application/problem+json; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('x-correlation-id', body.correlationId)
+        .send(JSON.stringify(body));
+      void error;
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
     logger: new NestPinoLogger(logger),

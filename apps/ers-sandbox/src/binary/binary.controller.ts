@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { ErsOutcomeError } from '../ers-edge/ers-errors';
-import { CLINICAL_ROLES, ErsBusinessEndpoint, FHIR_JSON, STU3_PREFIX } from '../ers-edge/ers-route';
+import { CLINICAL_ROLES, ErsBusinessEndpoint, STU3_PREFIX } from '../ers-edge/ers-route';
 import { BinaryService } from './binary.service';
 import { contentDisposition } from './content-disposition';
 
@@ -29,7 +29,6 @@ export class BinaryController {
   /** A020 Upload file: raw bytes, metadata in `X-ERS-XAPI-META-*`, `201` + `Location`. */
   @Post('Binary')
   @HttpCode(201)
-  @Header('Content-Type', FHIR_JSON)
   @ErsBusinessEndpoint('A020', CLINICAL_ROLES, { streamBody: true })
   async upload(
     @Body() body: unknown,

@@ -8,11 +8,11 @@ const ALLOW_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
  */
 export function registerControlCors(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (request, reply) => {
-    if (!(request.raw.url ?? '').startsWith('/_sandbox')) return;
+    if (!(request.raw.url ?? '').startsWith('/_sandbox')) return undefined;
     reply.header('Access-Control-Allow-Origin', '*');
-    if (request.method !== 'OPTIONS' || request.headers['access-control-request-method'] === undefined) return;
+    if (request.method !== 'OPTIONS' || request.headers['access-control-request-method'] === undefined) return undefined;
     const requested = request.headers['access-control-request-headers'];
-    await reply
+    return reply
       .code(204)
       .header('Access-Control-Allow-Methods', ALLOW_METHODS)
       .header('Access-Control-Allow-Headers', typeof requested === 'string' ? requested : 'Content-Type')

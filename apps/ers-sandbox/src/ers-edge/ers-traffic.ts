@@ -56,11 +56,12 @@ export class ErsTraffic implements BeforeApplicationShutdown {
     this.hungSockets.clear();
   }
 
-  private async onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /** Resolves to the reply when a fault switch answered (Fastify's way to end a request early). */
+  private async onRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const url = request.raw.url ?? request.url;
-    if (url.startsWith('/_sandbox')) return;
+    if (url.startsWith('/_sandbox')) return undefined;
     const record = this.record(request, reply, url);
-    if (!isErsPath(url)) return;
+    if (!isErsPath(url)) return undefined;
 
     // e-RS answers every call with a transaction id (support asks for it)…
     reply.header(ERS_TRANSACTION_ID_HEADER, randomUUID());
@@ -79,12 +80,12 @@ export class ErsTraffic implements BeforeApplicationShutdown {
 
     await this.delays.sleep(this.switches.latencyMs);
     const fault = this.switches.takeFault(url);
-    if (fault === null) return;
+    if (fault === null) return undefined;
     if (fault.kind === 'drop') {
       record.outcome = 'dropped';
       reply.hijack();
       request.raw.socket.destroy();
-      return;
+      return undefined;
     }
     if (fault.kind === 'hang') {
       record.outcome = 'hung';
@@ -92,11 +93,11 @@ export class ErsTraffic implements BeforeApplicationShutdown {
       const socket = request.raw.socket;
       this.hungSockets.add(socket);
       socket.once('close', () => this.hungSockets.delete(socket));
-      return;
+      return undefined;
     }
     const outcome = FAULT_OUTCOMES[fault.status];
     if (fault.status === 429) reply.header('Retry-After', '1');
-    await reply
+    return reply
       .code(fault.status)
       .header('Content-Type', FHIR_JSON)
       .send(JSON.stringify(operationOutcome(outcome.issue, outcome.key, outcome.text)));

@@ -1,11 +1,11 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 
 /** A held download resumes by itself after this, so a forgotten release never wedges a test run. */
 export const HOLD_SAFETY_TIMEOUT_MS = 30_000;
 
 /** Where `att-hold` downloads wait until `POST /_sandbox/holds/release`. */
 @Injectable()
-export class HoldGate implements OnApplicationShutdown {
+export class HoldGate implements BeforeApplicationShutdown {
   private readonly waiters = new Set<() => void>();
 
   wait(): Promise<void> {
@@ -31,7 +31,8 @@ export class HoldGate implements OnApplicationShutdown {
     return released.length;
   }
 
-  onApplicationShutdown(): void {
+  /** Before the server drains: a held download must finish for the drain to end. */
+  beforeApplicationShutdown(): void {
     this.release();
   }
 }
