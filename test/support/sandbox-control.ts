@@ -19,13 +19,17 @@ export interface SandboxSession {
 
 export interface RecordedRequest {
   seq: number;
+  /** When the request arrived (ISO). */
+  at: string;
+  /** How long the sandbox took to answer; null while unanswered, dropped or hung. */
+  durationMs: number | null;
   method: string;
   path: string;
   rawHeaderNames: string[];
   headers: [string, string][];
   sessionKey: string | null;
   asid: string | null;
-  status: number;
+  status: number | null;
   operation: string | null;
   bodyBytes: number;
   bodySha256: string | null;

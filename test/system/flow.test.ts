@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser';
 import { SecretWatch } from '../support/leaks';
 import { type Card } from '../support/sandbox-control';
+import { dumpRedis } from '../support/redis-dump';
 import { waitFor } from '../support/wait';
 import { type Deployment, deploy } from './cluster';
 
@@ -131,6 +132,15 @@ describe.each(['redis', 'memory'] as const)('the whole flow (%s store)', (store)
     const current = (await env.control.sessions()).find((s) => s.state === 'active' && s.userIdentifier === referrer.user.identifier)!;
     secrets.add('e-RS session key', current.sessionKey);
     expect(current.role).toMatchObject({ businessFunction: next.businessFunction });
+
+    if (env.redis !== null) {
+      // In Redis: keys are hashes of the cookie value; the token and session key only encrypted.
+      const dump = await dumpRedis(env.redis.url);
+      expect(dump.keys.length).toBeGreaterThan(2);
+      secrets.expectAbsent('a Redis key', dump.keys.join('\n'));
+      secrets.expectAbsent('a Redis value', dump.text);
+      expect(dump.text).not.toContain(referrer.user.lastName);
+    }
 
     // Sign out: 204, cookie cleared, the A003 follows once.
     const out = await user.logout();

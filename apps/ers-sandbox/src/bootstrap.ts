@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LogLevel } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
-import { LogController } from 'fastify';
+import { LogController, type FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import pino from 'pino';
 import type { SandboxConfig, SandboxLogLevel } from './config/sandbox-config';
 import { registerControlCors } from './control/control-cors';
@@ -37,6 +38,32 @@ function nestLogLevels(level: SandboxLogLevel): LogLevel[] | false {
   return levels[level];
 }
 
+/**
+ * Node's `server.close()` only ends connections idle at that moment; one still answering (a held
+ * download, a slow A016) would then sit out its keep-alive timeout after the answer, holding the
+ * drain for ~70 s. Once closing, each connection is ended as soon as its answer is complete.
+ */
+function endConnectionsWhenAnsweredOnClose(fastify: FastifyInstance): void {
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+  const endAfter = (response: ServerResponse): void => {
+    response.shouldKeepAlive = false;
+    response.once('finish', () => response.socket?.end());
+  };
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    const response = reply.raw;
+    inFlight.add(response);
+    response.once('close', () => inFlight.delete(response));
+    if (closing) endAfter(response);
+    done();
+  });
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    for (const response of inFlight) endAfter(response);
+    done();
+  });
+}
+
 /** The one bootstrap: `main.ts` and every test start the sandbox through here. */
 export async function createSandboxApp(config: SandboxConfig): Promise<RunningSandbox> {
   const adapter = new FastifyAdapter({
@@ -53,6 +80,7 @@ export async function createSandboxApp(config: SandboxConfig): Promise<RunningSa
     logger: nestLogLevels(config.logLevel),
   });
   const fastify = app.getHttpAdapter().getInstance();
+  endConnectionsWhenAnsweredOnClose(fastify);
   registerBodyParsing(fastify);
   registerControlCors(fastify);
   app.get(ErsTraffic).register(fastify);
