@@ -3,12 +3,16 @@ import { Agent, type Dispatcher } from 'undici';
 /** One agent for every test browser; paths are sent exactly as written (no URL normalising). */
 const agent: Dispatcher = new Agent({ keepAliveTimeout: 1000 });
 
+/** A parsed JSON body; the tests' assertions check its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- read by assertions, which check the shape
+export type JsonBody = any;
+
 export interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   text: string;
-  json: any;
+  json: JsonBody;
 }
 
 export interface CallOptions {
@@ -43,7 +47,7 @@ export class Browser {
       body = JSON.stringify(options.json);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await agent.request({ origin: this.baseUrl, path, method: method as 'GET', headers, body: body as never });
+    const response = await agent.request({ origin: this.baseUrl, path, method: method, headers, body: body as never });
     const buffer = Buffer.from(await response.body.arrayBuffer());
     this.remember(response.headers['set-cookie']);
     const text = buffer.toString('utf8');

@@ -16,7 +16,7 @@ export async function dumpRedis(url: string): Promise<{ keys: string[]; text: st
     for (const key of keys) {
       const type = await redis.type(key);
       if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES')));
+      else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, '0', '-1', 'WITHSCORES')));
       else if (type === 'string') parts.push(String(await redis.get(key)));
       else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
       else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { Browser } from '../support/browser';
+import { Browser, type JsonBody } from '../support/browser';
 import { type Card } from '../support/sandbox-control';
 import { waitFor } from '../support/wait';
 import { type Deployment, deploy } from './cluster';
@@ -46,7 +46,7 @@ describe('errors the gateway answers with', () => {
     return user;
   }
 
-  function expectProblem(answer: { status: number; headers: Record<string, unknown>; json: any }, status: number, code: string): void {
+  function expectProblem(answer: { status: number; headers: Record<string, unknown>; json: JsonBody }, status: number, code: string): void {
     expect({ status: answer.status, code: answer.json?.code }).toEqual({ status, code });
     expect(String(answer.headers['content-type'])).toMatch(/^application\/problem\+json/);
     expect(answer.json).toMatchObject({ type: expect.stringMatching(PROBLEM_TYPE), title: expect.any(String), status, detail: expect.any(String) });

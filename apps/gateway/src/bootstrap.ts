@@ -8,12 +8,13 @@ import type { DestinationStream } from 'pino';
 import { GatewayConfig } from '@libs/config';
 import { registerCors } from './api-guard/cors';
 import { GatewayModule } from './gateway.module';
+import { DrainState } from './health/drain-state';
 import { type GatewayLogger, NestPinoLogger, createLogger } from './logging/logger';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 import { buildOpenApiDocument } from './openapi/build-openapi-document';
 import { OpenApiDocument } from './openapi/openapi.controller';
 import { GatewayError } from './problem/gateway-error';
-import { problemBody } from './problem/problem.filter';
+import { problemBody, sendProblem } from './problem/problem.filter';
 import { correlationIdFrom, registerRequestContext } from './request-context/request-context';
 
 export interface GatewayAppOptions {
@@ -37,7 +38,8 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     trustProxy: (config.http.trustProxyHops > 0 ? config.http.trustProxyHops : false) as boolean,
     // SIGTERM: idle keep-alive connections close, requests in flight finish.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests arriving while draining get a `draining` problem from our own hook instead.
+    return503OnClosing: false,
     requestIdHeader: false,
     // Proxied download/upload may take as long as e-RS may take to answer.
     requestTimeout: 0,
@@ -46,12 +48,7 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
       const proxied = request.url.startsWith('/api/ers/');
       const code = proxied ? 'invalid-path' : 'invalid-request';
       const body = problemBody(code, 'The request URL could not be read.', correlationIdFrom(request.headers['x-correlation-id']));
-      void reply
-        .code(body.status)
-        .header('content-type', 'application/problem+json; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .header('x-correlation-id', body.correlationId)
-        .send(JSON.stringify(body));
+      sendProblem(reply.header('x-correlation-id', body.correlationId), body);
       void error;
     },
   });
@@ -67,10 +64,11 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
 }
 
 async function configureApp(app: NestFastifyApplication, config: GatewayConfig, logger: GatewayLogger): Promise<void> {
-  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   registerRequestContext(fastify);
   registerCors(fastify, config.http.allowedOrigins);
   registerSecurityHeaders(fastify);
+  registerDrainGate(fastify, app.get(DrainState));
   registerAccessLog(fastify, app.get(GatewayMetrics), logger);
   // No body is parsed by Fastify: proxied bodies are streamed to e-RS untouched, and session
   // bodies are read (JSON only, size-capped) by JsonBodyGuard after the anti-forgery checks.
@@ -101,6 +99,18 @@ async function configureApp(app: NestFastifyApplication, config: GatewayConfig, 
       },
     });
   }
+}
+
+/** After SIGTERM, new requests (but health checks) are refused so calls in flight can finish. */
+function registerDrainGate(fastify: FastifyInstance, drain: DrainState): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!drain.draining || request.url.startsWith('/health/')) {
+      done();
+      return;
+    }
+    const body = problemBody('draining', 'This instance is shutting down; retry on another.', request.correlationId);
+    sendProblem(reply.header('connection', 'close').header('retry-after', '1'), body);
+  });
 }
 
 function registerSecurityHeaders(fastify: FastifyInstance): void {

@@ -2,10 +2,10 @@ import { GatewayError } from '../problem/gateway-error';
 
 const PROXY_PREFIX = '/api/ers/';
 /** Raw or percent-encoded control characters, and encoded `/` or `\`, which could change routing. */
-// eslint-disable-next-line no-control-regex
+ 
 const FORBIDDEN_IN_PATH = /[\u0000-\u001f\u007f\\]|%(?:[01][0-9a-f]|7f|2f|5c)/i;
 /** A query is passed on as sent (it may encode `/`), but never with raw control characters. */
-// eslint-disable-next-line no-control-regex
+ 
 const FORBIDDEN_IN_QUERY = /[\u0000-\u001f\u007f]/;
 
 /**

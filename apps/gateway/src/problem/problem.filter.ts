@@ -22,6 +22,15 @@ export function problemBody(code: ProblemCode, detail: string, correlationId: st
   return { type: PROBLEM_TYPE_BASE + code, title, status, detail, code, correlationId };
 }
 
+/** Writes a problem answer (also used by the two Fastify hooks that answer before Nest runs). */
+export function sendProblem(reply: FastifyReply, body: ProblemBody): void {
+  void reply
+    .code(body.status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(JSON.stringify(body));
+}
+
 /**
  * The one place errors become HTTP answers: `application/problem+json` with a stable code.
  * e-RS's own answers never come through here (they pass through unchanged).
@@ -48,11 +57,6 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     if (problem.clearCookie) this.cookie.clear(reply);
-    const body = problemBody(problem.code, problem.detail, request.correlationId);
-    void reply
-      .code(body.status)
-      .header('content-type', 'application/problem+json; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(JSON.stringify(body));
+    sendProblem(reply, problemBody(problem.code, problem.detail, request.correlationId));
   }
 }

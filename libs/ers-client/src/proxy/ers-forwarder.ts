@@ -69,7 +69,7 @@ export class ErsForwarder {
   async forward(request: ForwardRequest): Promise<ForwardedResponse> {
     try {
       const response = await this.pool.request({
-        method: request.method as 'GET',
+        method: request.method,
         path: `${this.basePath}/${request.path}`,
         headers: upstreamRequestHeaders(request.headers, this.asid, request.sessionKey, request.correlationId),
         body: request.body,

@@ -13,7 +13,7 @@ export class LoginDto {
   @IsString({ message: 'token must be a string' })
   @IsNotEmpty({ message: 'token must not be empty' })
   @MaxLength(MAX_TOKEN_LENGTH, { message: `token must be at most ${MAX_TOKEN_LENGTH} characters` })
-  // eslint-disable-next-line no-control-regex
+   
   @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'token must not contain control characters' })
   token!: string;
 }
