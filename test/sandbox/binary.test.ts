@@ -219,3 +219,34 @@ describe('sandbox attachments (A006) and uploads (A020)', () => {
     expect(await sandbox.control<UploadView[]>('GET', '/uploads')).toEqual([]);
   });
 });
+
+describe('sandbox uploads refused before they are read', () => {
+  let sandbox: TestSandbox;
+  beforeAll(async () => {
+    sandbox = await TestSandbox.start();
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  it('answers an A020 with a dead key with a bare 403, drains the body and keeps serving', async () => {
+    const data = randomBytes(FIVE_MIB);
+    for (let i = 0; i < 3; i += 1) {
+      const answer = await sandbox.ers('POST', '/STU3/v1/Binary', {
+        sessionKey: 'pro-xapi-session_dead',
+        headers: [['Content-Type', 'application/octet-stream'], ['X-ERS-XAPI-META-FILE_NAME', 'x.bin']],
+        body: data,
+      });
+      expect(answer.status).toBe(403);
+      expect(answer.text).toBe('');
+    }
+    // The body is drained (and still counted) after the answer, while the client finishes sending.
+    const recorded = await waitFor(async () => {
+      const [last] = await sandbox.control<{ bodyBytes: number; bodySha256: string | null }[]>('GET', '/requests?limit=1');
+      return last?.bodySha256 === null ? undefined : last;
+    }, 'the refused body to be drained');
+    expect(recorded).toMatchObject({ bodyBytes: FIVE_MIB, bodySha256: sha256(data) });
+    expect((await sandbox.control<unknown[]>('GET', '/uploads'))).toEqual([]);
+    expect((await sandbox.call('GET', '/_sandbox/cards')).status).toBe(200);
+  });
+});

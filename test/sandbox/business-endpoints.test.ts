@@ -146,6 +146,17 @@ describe('sandbox business endpoints', () => {
     expect(slots.json<Bundle>().entry.map((e) => e.resource.id)).toEqual(['000000070002']);
   });
 
+  it('A008: accepts the operation name with its `$` percent-encoded, and records the path as sent', async () => {
+    const { key } = await sandbox.session('provider-three-roles', 'SERVICE_PROVIDER_ADMIN');
+    const answer = await sandbox.ers('POST', '/STU3/v1/ReferralRequest/%24ers.fetchworklist', {
+      sessionKey: key,
+      json: worklistBody('APPOINTMENT_SLOT_ISSUES'),
+    });
+    expect(answer.status).toBe(200);
+    const [recorded] = await sandbox.control<{ path: string; operation: string }[]>('GET', '/requests?limit=1');
+    expect(recorded).toMatchObject({ path: '/ers-api/STU3/v1/ReferralRequest/%24ers.fetchworklist', operation: 'A008' });
+  });
+
   it('A008: another organisation sees its own worklist', async () => {
     const { key } = await sandbox.session('two-organisations', 'SERVICE_PROVIDER_CLINICIAN', 'R02');
     const review = await sandbox.ers('POST', '/STU3/v1/ReferralRequest/$ers.fetchworklist', {

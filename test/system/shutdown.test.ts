@@ -118,6 +118,10 @@ describe('health and SIGTERM draining', () => {
     expect([503, 'refused']).toContain(notReady.status);
     expect(answeredAt, 'readiness changed before the call in flight ended').toBe(0);
     expect(exitedAt, 'the process exited with a call in flight').toBe(0);
+    // New connections stop: a new one is refused or answered 503, never served.
+    const fresh = await probe(`${busy.url}/openapi.json`);
+    expect([503, 'refused']).toContain(fresh.status);
+    expect(answeredAt).toBe(0);
 
     const answer = await booking;
     expect(answer.status, answer.text).toBe(201);

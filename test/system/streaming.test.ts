@@ -60,7 +60,7 @@ describe('streaming through the gateway', () => {
 
   it('sends the first bytes of a download before e-RS has sent the rest (att-hold)', async () => {
     const fixture = (await env.control.binaries()).find((binary) => binary.id === 'att-hold');
-    expect(fixture?.held).toBe(true);
+    expect((fixture as { held?: boolean } | undefined)?.held).toBe(true);
     const response = await request(`${gateway}/api/ers/STU3/v1/Binary/att-hold`, { dispatcher: agent, headers: headers() });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-length']).toBe(String(fixture!.bytes));

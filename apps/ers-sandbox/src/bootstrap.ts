@@ -4,12 +4,12 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { LogLevel } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { LogController, type FastifyInstance } from 'fastify';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import type { SandboxConfig, SandboxLogLevel } from './config/sandbox-config';
 import { registerControlCors } from './control/control-cors';
 import { JSON_BODY_LIMIT_BYTES, registerBodyParsing } from './ers-edge/body-parsing';
-import { ERS_PREFIX } from './ers-edge/ers-route';
+import { decodeOperationDollar, ERS_PREFIX } from './ers-edge/ers-route';
 import { ErsTraffic } from './ers-edge/ers-traffic';
 import { SandboxModule } from './sandbox.module';
 
@@ -48,7 +48,10 @@ function endConnectionsWhenAnsweredOnClose(fastify: FastifyInstance): void {
   let closing = false;
   const endAfter = (response: ServerResponse): void => {
     response.shouldKeepAlive = false;
-    response.once('finish', () => response.socket?.end());
+    // The response lets go of its socket when it finishes: keep hold of it now.
+    const socket = response.socket;
+    // Server sockets allow half-open connections: end, then destroy once our side is flushed.
+    response.once('finish', () => socket?.once('finish', () => socket.destroy()).end());
   };
   fastify.addHook('onRequest', (_request, reply, done) => {
     const response = reply.raw;
@@ -74,6 +77,7 @@ export async function createSandboxApp(config: SandboxConfig): Promise<RunningSa
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // e-RS session keys travel in the A002/A003 path; they are opaque and may be long.
     routerOptions: { maxParamLength: 1000 },
+    rewriteUrl: (request: IncomingMessage) => decodeOperationDollar(request.url ?? '/'),
   });
   const app = await NestFactory.create<NestFastifyApplication>(SandboxModule.forRoot(config), adapter, {
     bodyParser: false,

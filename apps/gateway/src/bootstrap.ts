@@ -111,6 +111,11 @@ function registerDrainGate(fastify: FastifyInstance, drain: DrainState): void {
     const body = problemBody('draining', 'This instance is shutting down; retry on another.', request.correlationId);
     sendProblem(reply.header('connection', 'close').header('retry-after', '1'), body);
   });
+  // Answers finishing while draining close their connection, so keep-alive clients move on.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (drain.draining) reply.header('connection', 'close');
+    done(null, payload);
+  });
 }
 
 function registerSecurityHeaders(fastify: FastifyInstance): void {

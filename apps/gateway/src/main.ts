@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { ConfigError, loadGatewayConfig } from '@libs/config';
 import { createGatewayApp } from './bootstrap';
 import { DrainState } from './health/drain-state';
@@ -31,6 +32,10 @@ async function main(): Promise<void> {
     logger.info({ event: 'draining', signal }, 'draining: readiness 503, finishing calls in flight');
     app.get(DrainState).draining = true;
     app.get(GatewayMetrics).draining.set(1);
+    // A keep-alive connection whose answer had started before SIGTERM would hold the close until
+    // its client or the keep-alive timeout ends it: close connections as soon as they go idle.
+    const server = app.getHttpServer() as Server;
+    setInterval(() => server.closeIdleConnections(), 250).unref();
     // In-flight calls get as long as e-RS may take to answer, then the process goes anyway.
     setTimeout(() => {
       logger.warn({ event: 'drain-timeout' }, 'calls still in flight after ERS_TIMEOUT_MS; exiting');

@@ -60,3 +60,14 @@ export const ErsUnknownPath = (): MethodDecorator =>
 export function isErsPath(url: string): boolean {
   return url === `/${ERS_PREFIX}` || url.startsWith(`/${ERS_PREFIX}/`) || url.startsWith(`/${ERS_PREFIX}?`);
 }
+
+/**
+ * e-RS operation paths contain `$` (`$ers.fetchworklist`); a client may percent-encode it as
+ * `%24`, which a servlet container decodes before matching. Only the path part is touched.
+ */
+export function decodeOperationDollar(url: string): string {
+  if (!isErsPath(url)) return url;
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  return path.replace(/%24/gi, '$') + (queryAt === -1 ? '' : url.slice(queryAt));
+}

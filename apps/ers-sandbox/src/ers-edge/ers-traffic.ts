@@ -47,7 +47,7 @@ export class ErsTraffic implements BeforeApplicationShutdown {
   register(fastify: FastifyInstance): void {
     this.log = fastify.log;
     fastify.addHook('onRequest', async (request, reply) => this.onRequest(request, reply));
-    fastify.addHook('preParsing', async (request, _reply, payload) => this.tapBody(request, payload));
+    fastify.addHook('preParsing', async (request, reply, payload) => this.tapBody(request, reply, payload));
   }
 
   /** Hung requests would hold the drain for ever: their sockets go at shutdown. */
@@ -60,7 +60,8 @@ export class ErsTraffic implements BeforeApplicationShutdown {
   private async onRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const url = request.raw.url ?? request.url;
     if (url.startsWith('/_sandbox')) return undefined;
-    const record = this.record(request, reply, url);
+    // Recorded as sent (before `%24` → `$`), so tests see exactly what the client wrote.
+    const record = this.record(request, reply, request.originalUrl);
     if (!isErsPath(url)) return undefined;
 
     // e-RS answers every call with a transaction id (support asks for it)…
@@ -137,7 +138,7 @@ export class ErsTraffic implements BeforeApplicationShutdown {
   }
 
   /** Counts and hashes the body as the handler (or parser) reads it; nothing is buffered here. */
-  private tapBody(request: FastifyRequest, payload: Readable): Readable {
+  private tapBody(request: FastifyRequest, reply: FastifyReply, payload: Readable): Readable {
     const record = this.records.get(request);
     if (record === undefined) return payload;
     const hash = createHash('sha256');
@@ -153,6 +154,11 @@ export class ErsTraffic implements BeforeApplicationShutdown {
       },
     });
     pipeline(payload, tap, () => undefined);
+    // A body nobody read (e.g. an upload refused with a 403) is drained once the answer is out,
+    // as Node does for unread bodies, so the client can finish sending and the connection lives on.
+    reply.raw.once('finish', () => {
+      if (!tap.readableEnded) tap.resume();
+    });
     return tap;
   }
 }

@@ -33,7 +33,6 @@ export class HoldGate implements BeforeApplicationShutdown {
 
   /** Before the server drains: a held download must finish for the drain to end. */
   beforeApplicationShutdown(): void {
-    console.log('HOLD release at shutdown', this.waiters.size);
     this.release();
   }
 }

@@ -36,7 +36,7 @@ export function checkedErsPath(rawUrl: string): string {
     decoded.push(plain.toLowerCase());
   }
   const first = decoded[0];
-  if (first !== 'stu3' && first !== 'v1') {
+  if ((first !== 'stu3' && first !== 'v1') || decoded.length < 2) {
     throw new GatewayError('forbidden-path', 'Only e-RS business endpoints under STU3/ or v1/ can be called.');
   }
   // e-RS paths are matched case-insensitively here so no spelling reaches the session endpoints.

@@ -8,7 +8,7 @@ export class LoginDto {
   @ApiProperty({
     description: 'the smartcard SSO token from the Identity Agent',
     maxLength: MAX_TOKEN_LENGTH,
-    example: 'AQIC5wM2LY4Sfcyw62EbAOsRpdfbGYUOyvkfZ4M6U7W52lM=@AAJTSQACMDE=#',
+    example: 'AQIC5wM2LY4S...EXAMPLE...=@AAJTSQACMDE=#',
   })
   @IsString({ message: 'token must be a string' })
   @IsNotEmpty({ message: 'token must not be empty' })
