@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { PROFESSIONAL_SESSION_TYPE_INFO } from '@libs/ers-contract';
 import { TestSandbox } from './support/sandbox-harness';
 
@@ -117,6 +118,17 @@ describe('sandbox header checks and request recording', () => {
     expect(answer.text).toBe('');
     expect(answer.headers['x_ers_transaction_id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(String(answer.headers['set-cookie'])).toMatch(/^ERS_LB=/);
+  });
+
+  it('spells X_ERS_TRANSACTION_ID exactly so on the wire', async () => {
+    const rawNames = await new Promise<string[]>((resolve, reject) => {
+      const req = http.get(`${sandbox.origin}/ers-api/STU3/v1/CodeSystem/SPECIALTY`, { headers: { XAPI_ASID: '200000000220' } }, (res) => {
+        res.resume();
+        resolve(res.rawHeaders.filter((_, index) => index % 2 === 0));
+      });
+      req.on('error', reject);
+    });
+    expect(rawNames).toContain('X_ERS_TRANSACTION_ID');
   });
 
   it('counts the calls made with each session key', async () => {

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import type { SandboxConfig, SandboxLogLevel } from './config/sandbox-config';
 import { registerControlCors } from './control/control-cors';
-import { JSON_BODY_LIMIT_BYTES, registerBodyParsing } from './ers-edge/body-parsing';
+import { registerBodyParsing } from './ers-edge/body-parsing';
 import { decodeOperationDollar, ERS_PREFIX } from './ers-edge/ers-route';
 import { ErsTraffic } from './ers-edge/ers-traffic';
 import { SandboxModule } from './sandbox.module';
@@ -74,7 +74,6 @@ export async function createSandboxApp(config: SandboxConfig): Promise<RunningSa
     loggerInstance: pino({ level: config.logLevel, base: { app: 'ers-sandbox' } }, pino.destination({ fd: 2, sync: true })),
     // One line per e-RS request is logged by ErsTraffic instead (with the operation id).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: JSON_BODY_LIMIT_BYTES,
     // e-RS session keys travel in the A002/A003 path; they are opaque and may be long.
     routerOptions: { maxParamLength: 1000 },
     rewriteUrl: (request: IncomingMessage) => decodeOperationDollar(request.url ?? '/'),

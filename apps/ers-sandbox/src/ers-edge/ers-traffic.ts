@@ -65,7 +65,9 @@ export class ErsTraffic implements BeforeApplicationShutdown {
     if (!isErsPath(url)) return undefined;
 
     // e-RS answers every call with a transaction id (support asks for it)…
-    reply.header(ERS_TRANSACTION_ID_HEADER, randomUUID());
+    // Set on the Node response so the name keeps its exact spelling on the wire (Fastify's
+    // own header store lower-cases names); Fastify merges it into whatever answer follows.
+    reply.raw.setHeader(ERS_TRANSACTION_ID_HEADER, randomUUID());
     const correlationId = request.headers['x-correlation-id'];
     if (typeof correlationId === 'string') reply.header(CORRELATION_ID_HEADER, correlationId);
     // …and its load balancer may add a cookie, which a gateway must never pass to a browser.
