@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     app.get(GatewayMetrics).draining.set(1);
     // A keep-alive connection whose answer had started before SIGTERM would hold the close until
     // its client or the keep-alive timeout ends it: close connections as soon as they go idle.
-    const server = app.getHttpServer() as Server;
+    const server: Server = app.getHttpServer();
     setInterval(() => server.closeIdleConnections(), 250).unref();
     // In-flight calls get as long as e-RS may take to answer, then the process goes anyway.
     setTimeout(() => {
