@@ -3,7 +3,7 @@
 // address and the test smartcards. Ctrl-C stops both.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +14,7 @@ const spaDir = join(root, 'dist/demo-spa');
 const gatewayPort = process.env.PORT ?? '3000';
 const sandboxPort = process.env.SANDBOX_PORT ?? '3001';
 
-if (!existsSync(gatewayMain) || !existsSync(sandboxMain)) {
+if (!existsSync(gatewayMain) || !existsSync(sandboxMain) || !existsSync(join(spaDir, 'index.html'))) {
   process.stdout.write('Building (first run)...\n');
   const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) process.exit(built.status ?? 1);
@@ -66,6 +66,8 @@ const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 const cards = await (await waitFor(`${sandboxUrl}/_sandbox/cards`)).json();
 
 const redis = process.env.REDIS_URL;
+// The SPA asks the sandbox's simulated Identity Agent for a card's token: tell it where that is.
+if (existsSync(spaDir)) writeFileSync(join(spaDir, 'demo-config.json'), JSON.stringify({ sandboxUrl }) + '\n');
 start('gateway', gatewayMain, {
   PORT: gatewayPort,
   HOST: process.env.HOST ?? '127.0.0.1',
@@ -76,7 +78,7 @@ start('gateway', gatewayMain, {
   // The demo runs on plain http://localhost: a Secure __Host- cookie needs HTTPS.
   COOKIE_SECURE: 'false',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  ...(existsSync(spaDir) ? { STATIC_DIR: spaDir } : {}),
+  ...(existsSync(spaDir) ? { STATIC_DIR: spaDir, STATIC_CONNECT_SRC: sandboxUrl } : {}),
 });
 await waitFor(`http://127.0.0.1:${gatewayPort}/health/ready`);
 

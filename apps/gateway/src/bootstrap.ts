@@ -86,16 +86,17 @@ async function configureApp(app: NestFastifyApplication, config: GatewayConfig, 
     }),
   );
   if (config.http.staticDir !== null) {
+    const connectSrc = ["'self'", ...config.http.staticConnectSrc].join(' ');
+    const csp =
+      `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; ` +
+      `connect-src ${connectSrc}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'`;
     await app.register(fastifyStatic, {
       root: config.http.staticDir,
       prefix: '/',
       wildcard: false,
       index: ['index.html'],
       setHeaders: (response) => {
-        response.header(
-          'content-security-policy',
-          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        );
+        response.header('content-security-policy', csp);
       },
     });
   }

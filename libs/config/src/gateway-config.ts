@@ -37,10 +37,13 @@ export class HttpConfig {
   readonly allowedOrigins!: readonly string[];
   /** Absolute path of the folder served at `/`, or null when nothing is served. */
   readonly staticDir!: string | null;
+  /** Extra origins the served pages may connect to (CSP `connect-src`); empty: their own only. */
+  readonly staticConnectSrc!: readonly string[];
 
   constructor(fields: Fields<HttpConfig>) {
     Object.assign(this, fields);
     Object.freeze(this.allowedOrigins);
+    Object.freeze(this.staticConnectSrc);
     Object.freeze(this);
   }
 }

@@ -75,6 +75,8 @@ export const ENV_FORMATS = {
   MAX_BODY_BYTES: integer(1, Number.MAX_SAFE_INTEGER),
   LOG_LEVEL: oneOf(LOG_LEVELS),
   STATIC_DIR: path,
+  // Origins the served pages may also connect to (their CSP connect-src), e.g. the demo's sandbox.
+  STATIC_CONNECT_SRC: originList,
 } as const;
 
 export type FormattedVariable = keyof typeof ENV_FORMATS;
@@ -121,6 +123,7 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.MAX_BODY_BYTES) MAX_BODY_BYTES?: string;
   @IsOptional() @Env(ENV_FORMATS.LOG_LEVEL) LOG_LEVEL?: string;
   @IsOptional() @Env(ENV_FORMATS.STATIC_DIR) STATIC_DIR?: string;
+  @IsOptional() @Env(ENV_FORMATS.STATIC_CONNECT_SRC) STATIC_CONNECT_SRC?: string;
   @IsOptional() NODE_ENV?: string;
 }
 
@@ -151,6 +154,7 @@ export const GATEWAY_VARIABLES = [
   'MAX_BODY_BYTES',
   'LOG_LEVEL',
   'STATIC_DIR',
+  'STATIC_CONNECT_SRC',
   'NODE_ENV',
 ] as const satisfies readonly (keyof GatewayEnvironment)[];
 

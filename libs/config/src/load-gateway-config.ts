@@ -152,6 +152,7 @@ export function loadGatewayConfig(
       maxBodyBytes: value('MAX_BODY_BYTES') ?? 10_485_760,
       allowedOrigins: value('ALLOWED_ORIGINS') ?? [],
       staticDir,
+      staticConnectSrc: value('STATIC_CONNECT_SRC') ?? [],
     }),
     ers: new ErsConfig({
       baseUrl: required(baseUrl),
