@@ -1,0 +1,336 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ROOT } from '../support/processes';
+import { type Card } from '../support/sandbox-control';
+import { type Demo, type Tab, axe, axeResults, openTab, publishScreenshots, screenshot, startDemo, until } from './demo-harness';
+
+/** The demo SPA in real Chromium against the real gateway and sandbox processes. */
+describe('the demo SPA in Chromium', () => {
+  let demo: Demo;
+  let tab: Tab;
+  let page: Page;
+  let cards: Card[];
+
+  const card = (label: string): Card => {
+    const found = cards.find((candidate) => candidate.label === label);
+    if (found === undefined) throw new Error(`no test card ${label}`);
+    return found;
+  };
+
+  /** Waits for the screen's h1 to read `text` and checks that focus moved to it. */
+  async function onScreen(text: string): Promise<void> {
+    const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await page.locator('#screen h1').filter({ hasText: new RegExp(`^${escaped}$`) }).waitFor();
+    expect(await page.title()).toMatch(new RegExp(`^(Error: )?${escaped} – e-RS session gateway demo$`));
+    expect(await page.evaluate(`document.activeElement?.tagName === 'H1' && document.activeElement.textContent`)).toBe(text);
+  }
+
+  /** Axe on the current screen: nothing serious or critical. */
+  async function accessible(screen: string): Promise<void> {
+    const summary = await axe(page, screen);
+    expect(summary.passes).toBeGreaterThan(10);
+    expect(summary.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')).toEqual([]);
+  }
+
+  async function insertCard(label: string): Promise<void> {
+    await page.getByLabel(`(${label})`, { exact: false }).check();
+    await page.getByRole('button', { name: 'Insert card and sign in' }).click();
+  }
+
+  async function chooseRole(role: string, submit = 'Continue'): Promise<void> {
+    await page.getByLabel(role, { exact: true }).check();
+    await page.getByRole('button', { name: submit, exact: true }).click();
+  }
+
+  /** The newest call in "What e-RS received", once it is the given operation. */
+  async function newestCall(operation: string, notKey?: string): Promise<{ asid: string; key: string; names: string }> {
+    const row = page.locator('#ers-panel table.app-requests tbody tr').first();
+    const read = async (): Promise<{ call: string; key: string }> =>
+      (await row.count()) === 0 ? { call: '', key: '' } : { call: await row.locator('td').first().innerText(), key: (await row.locator('.app-key').innerText()).replace(/^key ending\s*/, '') };
+    await until(read, (seen) => seen.call.startsWith(operation) && seen.key !== notKey, `${operation} in "What e-RS received"`);
+    return {
+      asid: await row.locator('.app-asid').innerText(),
+      key: (await row.locator('.app-key').innerText()).replace(/^key ending\s*/, ''),
+      names: await row.locator('.app-header-names').innerText(),
+    };
+  }
+
+  async function liveKey(): Promise<string> {
+    const sessions = (await demo.control.sessions()).filter((session) => session.state === 'active');
+    expect(sessions).toHaveLength(1);
+    return sessions[0]!.sessionKey;
+  }
+
+  async function problemFor(token: string): Promise<{ title: string; detail: string; code: string }> {
+    const response = await fetch(`${demo.url}/api/session`, {
+      method: 'POST',
+      headers: { 'x-csrf': '1', 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    return (await response.json()) as { title: string; detail: string; code: string };
+  }
+
+  beforeAll(async () => {
+    demo = await startDemo();
+    cards = await demo.control.cards();
+  });
+
+  afterAll(async () => {
+    await demo?.stop();
+    if (axeResults.length > 0) {
+      writeFileSync(join(ROOT, 'test-results/axe-summary.json'), JSON.stringify(axeResults, null, 2) + '\n');
+      const lines = axeResults.map(({ screen, violations, passes }) => {
+        const count = (impact: string): number => violations.filter((violation) => violation.impact === impact).length;
+        return `  ${screen.padEnd(22)} critical ${count('critical')}, serious ${count('serious')}, moderate ${count('moderate')}, minor ${count('minor')}; ${passes} rules passed${
+          violations.length === 0 ? '' : ` (${violations.map((violation) => violation.id).join(', ')})`
+        }`;
+      });
+      process.stdout.write(`axe-core violations per screen:\n${lines.join('\n')}\n`);
+    }
+    publishScreenshots(['insert-card', 'choose-role', 'worklist', 'what-ers-received', 'referral', 'services', 'session-ended', 'invalid-card']);
+  });
+
+  beforeEach(async () => {
+    await demo.control.reset();
+    tab = await openTab(demo);
+    page = tab.page;
+  });
+
+  afterEach(async () => {
+    await tab.close();
+  });
+
+  it('serves the SPA under a CSP that is really in force', async () => {
+    const response = await page.goto(demo.url);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain(`connect-src 'self' ${demo.sandbox.url}`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    await onScreen('Insert your smartcard');
+    // An inline script is refused: the browser enforces the header, not just receives it.
+    const ran = await page.evaluate(`(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__inlineRan = true';
+      document.head.append(script);
+      return window.__inlineRan === true;
+    })()`);
+    expect(ran).toBe(false);
+    await page.waitForTimeout(100);
+    expect(tab.errors().some((error) => /Content Security Policy/.test(error))).toBe(true);
+  });
+
+  it('walks the provider flow: card, role, worklist, referral, attachment download, clinical information PDF', async () => {
+    const fixtures = (await (await fetch(`${demo.sandbox.url}/_sandbox/fixtures/binaries`)).json()) as { id: string; sha256: string; fileName: string }[];
+    await page.goto(demo.url);
+    await onScreen('Insert your smartcard');
+    await accessible('insert-card');
+    await screenshot(page, 'insert-card');
+
+    await insertCard('provider-three-roles');
+    await onScreen('Choose your role');
+    expect(await page.locator('#session-panel').innerText()).toContain('Rajesh Patel');
+    await accessible('choose-role');
+    await screenshot(page, 'choose-role');
+
+    await chooseRole('Service provider clinician at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
+    await onScreen('Referrals worklist');
+    const worklist = await page.locator('#screen table.app-worklist').innerText();
+    expect(worklist).toContain('0000 0007 0000');
+    expect(worklist).toContain('HUGHES, Eleanor');
+    expect(worklist).toContain('0000 0007 0001');
+    // The idle and absolute expiry count down live.
+    const idle = page.locator('#session-panel [data-expires-at]').first();
+    const before = await idle.innerText();
+    expect(before).toMatch(/^\d+:\d\d left \(at \d\d:\d\d:\d\d\)$/);
+    await until(() => idle.innerText(), (now) => now !== before, 'the idle countdown to tick');
+    expect(await page.locator('#session-panel [data-expires-at]').nth(1).innerText()).toMatch(/^\d+:\d\d:\d\d left/);
+
+    // What e-RS received: the ASID and the session key the gateway added, no cookie, no X-CSRF.
+    const call = await newestCall('A008');
+    expect(call.asid).toBe('200000000220');
+    const key = await liveKey();
+    expect(call.key).toBe(`••••${key.slice(-4)}`);
+    expect(call.names).toContain('XAPI_ASID');
+    expect(call.names).toContain('HTTP_X_SESSION_KEY');
+    expect(call.names.toLowerCase()).not.toMatch(/\bcookie\b|x-csrf/);
+    expect(await page.locator('[data-header-check="Cookie"]').innerText()).toBe('None reached e-RS');
+    expect(await page.locator('[data-header-check="X-CSRF"]').innerText()).toBe('None reached e-RS');
+    expect(await page.locator('#ers-panel').innerText()).not.toContain(key);
+    for (const request of await demo.control.requests()) {
+      expect(request.headers.map(([name]) => name.toLowerCase())).not.toContain('cookie');
+      expect(request.headers.map(([name]) => name.toLowerCase())).not.toContain('x-csrf');
+    }
+    await accessible('worklist');
+    await screenshot(page, 'worklist');
+    await screenshot(page, 'what-ers-received', '#ers-panel');
+
+    await page.getByRole('link', { name: 'Open referral 0000 0007 0000' }).click();
+    await onScreen('Referral 0000 0007 0000');
+    expect(await page.locator('#screen').innerText()).toContain('9000000009');
+    await accessible('referral');
+
+    const letter = fixtures.find((fixture) => fixture.id === 'att-70000-letter')!;
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download ${letter.fileName}` }).click()]);
+    expect(download.suggestedFilename()).toBe(letter.fileName);
+    const downloaded = readFileSync(await download.path());
+    expect(createHash('sha256').update(downloaded).digest('hex')).toBe(letter.sha256);
+    await page.locator('#screen .app-notice').filter({ hasText: `Downloaded ${letter.fileName}` }).waitFor();
+    await newestCall('A006');
+
+    const results = fixtures.find((fixture) => fixture.id === 'att-70000-results')!;
+    const [pdfAttachment] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download ${results.fileName}` }).click()]);
+    expect(createHash('sha256').update(readFileSync(await pdfAttachment.path())).digest('hex')).toBe(results.sha256);
+
+    const [cri] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download clinical information (PDF)' }).click()]);
+    const pdf = readFileSync(await cri.path());
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(cri.suggestedFilename()).toMatch(/\.pdf$/);
+    await newestCall('A007');
+    await onScreen('Referral 0000 0007 0000');
+    await screenshot(page, 'referral');
+    expect(tab.errors()).toEqual([]);
+  });
+
+  it('walks the referrer flow: card, role, specialties, service search', async () => {
+    await page.goto(demo.url);
+    await onScreen('Insert your smartcard');
+    await insertCard('referrer-two-roles');
+    await onScreen('Choose your role');
+    await chooseRole('Referring clinician at THE DENSHAM SURGERY (A81001)');
+    await onScreen('Find a service');
+    const options = await page.getByLabel('Specialty').locator('option').allInnerTexts();
+    expect(options).toEqual(['Any specialty', 'Cardiology', 'Dermatology', 'Physiotherapy', 'Gastroenterology']);
+    await newestCall('A004');
+    await page.getByLabel('Specialty').selectOption('CARDIOLOGY');
+    await page.getByRole('button', { name: 'Search services' }).click();
+    await page.locator('#screen table.app-services').waitFor();
+    await onScreen('Find a service');
+    const services = await page.locator('#screen table.app-services tbody tr').allInnerTexts();
+    expect(services).toHaveLength(1);
+    expect(services[0]).toContain('Cardiology - Rapid Access Chest Pain Clinic');
+    await newestCall('A010');
+    await accessible('services');
+    await screenshot(page, 'services');
+    expect(tab.errors()).toEqual([]);
+  });
+
+  it('is usable with the keyboard alone, with a visible focus', async () => {
+    /** What has focus, and whether it is drawn (NHS.UK draws focus with a box-shadow or outline). */
+    const focused = async (): Promise<{ text: string; visible: boolean }> =>
+      page.evaluate<{ text: string; visible: boolean }>(`(() => {
+        const element = document.activeElement;
+        const style = getComputedStyle(element);
+        return { text: element.textContent.trim(), visible: style.boxShadow !== 'none' || style.outlineStyle !== 'none' };
+      })()`);
+    await page.goto(demo.url);
+    await onScreen('Insert your smartcard');
+    // Focus is on the heading: Tab reaches the radio group, arrows choose, Tab reaches the button.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ text: 'Insert card and sign in', visible: true });
+    await page.keyboard.press('Enter');
+    await onScreen('Choose your role');
+    expect(await page.locator('#session-panel').innerText()).toContain('provider-three-roles');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ text: 'Continue', visible: true });
+    await page.keyboard.press('Enter');
+    await onScreen('Referrals worklist');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ text: 'Open referral 0000 0007 0000', visible: true });
+    await page.keyboard.press('Enter');
+    await onScreen('Referral 0000 0007 0000');
+    expect(tab.errors()).toEqual([]);
+  });
+
+  it('switches role (a new e-RS session key) and logs out', async () => {
+    await page.goto(demo.url);
+    await onScreen('Insert your smartcard');
+    await insertCard('provider-three-roles');
+    await onScreen('Choose your role');
+    await chooseRole('Service provider clinician at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
+    await onScreen('Referrals worklist');
+    const first = await newestCall('A008');
+
+    await page.getByRole('button', { name: 'Switch role' }).click();
+    await onScreen('Switch role');
+    await accessible('switch-role');
+    await screenshot(page, 'switch-role');
+    await chooseRole('Service provider admin at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)', 'Switch to this role');
+    await onScreen('Referrals worklist');
+    expect(await page.locator('#session-panel').innerText()).toContain('Service provider admin at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
+    const second = await newestCall('A008', first.key);
+    expect(second.key).not.toBe(first.key);
+    expect(second.key).toBe(`••••${(await liveKey()).slice(-4)}`);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await onScreen('Insert your smartcard');
+    expect(await page.locator('#screen .app-notice').innerText()).toContain('You have logged out');
+    const session = await page.request.get(`${demo.url}/api/session`, { headers: { 'X-CSRF': '1' } });
+    expect(session.status()).toBe(401);
+    expect(((await session.json()) as { code: string }).code).toBe('no-session');
+    // The gateway closes the e-RS session (A003) once nothing is in flight; the panel shows it.
+    await newestCall('A003');
+    expect(tab.errors()).toEqual([]);
+  });
+
+  it('shows that the session has ended once the card is removed', async () => {
+    await page.goto(demo.url);
+    await onScreen('Insert your smartcard');
+    await insertCard('referrer-two-roles');
+    await onScreen('Choose your role');
+    await chooseRole('Referring clinician at THE DENSHAM SURGERY (A81001)');
+    await onScreen('Find a service');
+
+    await page.getByRole('button', { name: 'Remove card' }).click();
+    await page.locator('#session-panel .app-card-removed').waitFor();
+    expect(await page.locator('#session-panel .app-card-removed').innerText()).toContain('e-RS ended 1 session');
+    expect((await demo.control.sessions()).filter((session) => session.state === 'active')).toHaveLength(0);
+
+    // The next call: e-RS answers a bare 403, the gateway ends the session and answers 401.
+    await page.getByRole('button', { name: 'Search services' }).click();
+    await onScreen('Your session has ended');
+    const screen = await page.locator('#screen').innerText();
+    expect(screen).toContain('Your session has ended — insert your card again');
+    expect(await page.locator('#screen .app-problem-title').innerText()).not.toBe('');
+    expect(screen).toMatch(/Correlation ID\s+\S+/);
+    await accessible('session-ended');
+    await screenshot(page, 'session-ended');
+    const session = await page.request.get(`${demo.url}/api/session`, { headers: { 'X-CSRF': '1' } });
+    expect(session.status()).toBe(401);
+
+    await page.getByRole('button', { name: 'Insert your card again' }).click();
+    await onScreen('Insert your smartcard');
+    expect(tab.errors()).toEqual([]);
+  });
+
+  it.each([
+    ['invalid-card', 'invalid-token'],
+    ['no-roles', 'no-roles'],
+  ])('shows the gateway problem for the %s card', async (label, code) => {
+    const expected = await problemFor(card(label).token);
+    expect(expected.code).toBe(code);
+    await page.goto(demo.url);
+    await onScreen('Insert your smartcard');
+    await insertCard(label);
+    const summary = page.locator(`#screen .nhsuk-error-summary[data-problem-code="${code}"]`);
+    await summary.waitFor();
+    expect(await summary.locator('h2').innerText()).toBe(expected.title);
+    expect(await summary.locator('.app-problem-detail').innerText()).toBe(expected.detail);
+    expect(await summary.locator('.app-problem-facts').innerText()).toMatch(/correlation ID \S+/);
+    expect(await page.evaluate(`document.activeElement?.classList.contains('nhsuk-error-summary')`)).toBe(true);
+    expect(await page.title()).toBe('Error: Insert your smartcard – e-RS session gateway demo');
+    // Never a stack trace or raw JSON.
+    expect(await page.locator('#screen').innerText()).not.toMatch(/[{}]|at \w+ \(/);
+    await accessible(label);
+    await screenshot(page, label);
+    expect(tab.errors()).toEqual([]);
+  });
+});
