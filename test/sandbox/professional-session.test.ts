@@ -210,6 +210,31 @@ describe('sandbox A001-A003 (Professional Session)', () => {
       expect(await sandbox.control<SessionView[]>('GET', '/sessions?state=live')).toEqual([]);
     });
 
+    it('flags an A003 that arrives while a call on the same session is still being answered', async () => {
+      const { key } = await sandbox.session('referrer-two-roles', 'REFERRING_CLINICIAN');
+      await sandbox.control('PUT', '/switches', { a016DelayMs: 600 });
+      const slow = sandbox.ers('POST', '/STU3/v1/Appointment', { sessionKey: key, json: { resourceType: 'Appointment' } });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const during = await sandbox.control<SessionView & { callsInFlight: number }>('GET', `/sessions/${encodeURIComponent(key)}`);
+      expect(during.callsInFlight).toBe(1);
+      expect((await sandbox.a003(key)).status).toBe(204);
+      await slow;
+      const view = await sandbox.control<SessionView & { a003WhileCallsInFlight: number; callsInFlight: number }>(
+        'GET',
+        `/sessions/${encodeURIComponent(key)}`,
+      );
+      expect(view.a003WhileCallsInFlight).toBe(1);
+      expect(view.callsInFlight).toBe(0);
+    });
+
+    it('does not flag an A003 sent after the calls have been answered', async () => {
+      const { key } = await sandbox.session('referrer-two-roles', 'REFERRING_CLINICIAN');
+      expect((await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key })).status).toBe(200);
+      expect((await sandbox.a003(key)).status).toBe(204);
+      const view = await sandbox.control<SessionView & { a003WhileCallsInFlight: number }>('GET', `/sessions/${encodeURIComponent(key)}`);
+      expect(view.a003WhileCallsInFlight).toBe(0);
+    });
+
     it('deletes a session that has no role yet', async () => {
       const card = await sandbox.card('no-roles');
       const created = (await sandbox.a001(card.token)).json<ProfessionalSession>();

@@ -23,6 +23,10 @@ export interface SessionView {
   a002Count: number;
   a003Count: number;
   callCount: number;
+  /** Calls on it being answered now. */
+  callsInFlight: number;
+  /** A003s that arrived while a call on it was in flight (an e-RS rule broken: must stay 0). */
+  a003WhileCallsInFlight: number;
 }
 
 export interface UploadView {
@@ -174,6 +178,8 @@ export class ControlService {
       a002Count: session.a002Count,
       a003Count: this.sessions.a003Count(session),
       callCount: session.callCount,
+      callsInFlight: session.callsInFlight,
+      a003WhileCallsInFlight: session.a003WhileCallsInFlight,
     };
   }
 }

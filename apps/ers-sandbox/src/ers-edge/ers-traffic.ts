@@ -75,6 +75,12 @@ export class ErsTraffic implements BeforeApplicationShutdown {
 
     if (record.sessionKey !== null) this.sessions.noteCall(record.sessionKey);
     const ers = request.routeOptions.config.ers;
+    if (record.sessionKey !== null && ers?.operation !== 'A003') {
+      // In flight until its answer has been written (or the connection is gone).
+      const key = record.sessionKey;
+      this.sessions.callStarted(key);
+      reply.raw.once('close', () => this.sessions.callEnded(key));
+    }
     if (ers?.operation === 'A003') {
       // Every A003 counts, whatever it is answered: "exactly one A003 per session" is checked on this.
       const { id } = request.params as { id?: string };

@@ -19,6 +19,13 @@ export interface ErsSession {
   a002Count: number;
   /** e-RS requests that named any of this session's keys in `HTTP_X_SESSION_KEY`. */
   callCount: number;
+  /** Calls on this session being answered right now. */
+  callsInFlight: number;
+  /**
+   * A003s that arrived while another call on the session was still being answered: e-RS says a
+   * client must not do that. The gateway's tests require this to stay 0.
+   */
+  a003WhileCallsInFlight: number;
 }
 
 /** Sessions, the A003 attempts per key, and which cards are out of their readers. */
@@ -42,6 +49,8 @@ export class ErsSessionRegistry {
       endedAt: null,
       a002Count: 0,
       callCount: 0,
+      callsInFlight: 0,
+      a003WhileCallsInFlight: 0,
     };
     this.sessions.push(session);
     this.byKey.set(session.key, session);
@@ -79,6 +88,19 @@ export class ErsSessionRegistry {
 
   noteA003Attempt(key: string): void {
     this.a003Attempts.set(key, (this.a003Attempts.get(key) ?? 0) + 1);
+    const session = this.byKey.get(key);
+    if (session !== undefined && session.callsInFlight > 0) session.a003WhileCallsInFlight += 1;
+  }
+
+  /** A call (other than A003) on this key started being answered; `callEnded` when it is done. */
+  callStarted(key: string): void {
+    const session = this.byKey.get(key);
+    if (session !== undefined) session.callsInFlight += 1;
+  }
+
+  callEnded(key: string): void {
+    const session = this.byKey.get(key);
+    if (session !== undefined && session.callsInFlight > 0) session.callsInFlight -= 1;
   }
 
   /** A003 attempts that named any key of this session. */
