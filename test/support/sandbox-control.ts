@@ -15,6 +15,9 @@ export interface SandboxSession {
   a002Count: number;
   a003Count: number;
   callCount: number;
+  cardLabel: string;
+  callsInFlight: number;
+  a003WhileCallsInFlight: number;
 }
 
 export interface RecordedRequest {

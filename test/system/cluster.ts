@@ -34,15 +34,22 @@ export async function deploy(options: {
       }),
     );
   }
+  const control = new SandboxControl(sandbox.url);
   return {
     redis,
     sandbox,
-    control: new SandboxControl(sandbox.url),
+    control,
     gateways,
     async stop() {
+      // Whole-run check, for every deployment: no e-RS session got two A003s or a second A002,
+      // and no A003 arrived while a call on its session was still being answered.
+      const violations = (await control.sessions().catch(() => []))
+        .filter((s) => s.a003Count > 1 || s.a002Count > 1 || s.a003WhileCallsInFlight > 0)
+        .map((s) => `${s.cardLabel}: a002=${s.a002Count} a003=${s.a003Count} a003WhileCallsInFlight=${s.a003WhileCallsInFlight}`);
       await Promise.all(gateways.map((gateway) => gateway.stop()));
       await sandbox.stop();
       await redis?.stop();
+      if (violations.length > 0) throw new Error(`e-RS session rules broken:\n${violations.join('\n')}`);
     },
   };
 }

@@ -46,6 +46,13 @@ describe('A003 never while a call on that e-RS session is in flight', () => {
   const forKey = async (sessionKey: string): Promise<RecordedRequest[]> =>
     (await env.control.requests()).filter((r) => r.sessionKey === sessionKey);
 
+  /** The sandbox saw no A003 while a call on this session was still being answered. */
+  async function expectNoA003WhileInFlight(sessionKey: string): Promise<void> {
+    const session = (await env.control.sessions()).find((s) => s.sessionKey === sessionKey);
+    expect(session?.a003Count).toBe(1);
+    expect(session?.a003WhileCallsInFlight).toBe(0);
+  }
+
   /** Every A003 on this key came after every other call on it had been answered. */
   function expectA003AfterCalls(requests: RecordedRequest[]): void {
     const a003 = requests.filter((r) => r.operation === 'A003');
@@ -66,6 +73,7 @@ describe('A003 never while a call on that e-RS session is in flight', () => {
     expect(switched.status).toBe(200);
     expect((await slow).status).toBe(201);
     expectA003AfterCalls(await forKey(sessionKey));
+    await expectNoA003WhileInFlight(sessionKey);
     expect((await user.logout()).status).toBe(204);
   });
 
@@ -81,6 +89,7 @@ describe('A003 never while a call on that e-RS session is in flight', () => {
     expect((await slow).status).toBe(201);
     await waitFor('the A003', async () => (await forKey(sessionKey)).some((r) => r.operation === 'A003'));
     expectA003AfterCalls(await forKey(sessionKey));
+    await expectNoA003WhileInFlight(sessionKey);
   });
 
   it('an instance killed with kill -9 after its user logged out with a call in flight: the A003 still comes, once', async () => {
@@ -101,6 +110,7 @@ describe('A003 never while a call on that e-RS session is in flight', () => {
     expect(closed.a003Count).toBe(1);
     expect(Date.now() - started).toBeLessThan(20_000);
     expectA003AfterCalls(await forKey(sessionKey));
+    await expectNoA003WhileInFlight(sessionKey);
     await sleep(1500);
     expect((await env.control.sessions()).find((s) => s.sessionKey === sessionKey)?.a003Count).toBe(1);
   });

@@ -20,6 +20,10 @@ class BodyTooLargeError extends Error {}
 /**
  * One proxied call: forward to e-RS with the session key, stream the answer back, and clear the
  * in-flight mark when e-RS has finished answering (off the response's critical path).
+ *
+ * A browser that goes away does not abort the e-RS call before e-RS answers: the call is in flight
+ * at e-RS either way, so its mark must stay until then (and Fastify destroys the answer's stream
+ * when it cannot be delivered, which releases the mark).
  */
 @Injectable()
 export class ErsProxyService {
@@ -47,10 +51,6 @@ export class ErsProxyService {
         this.logger.warn({ event: 'in-flight-clear-failed', upstream: grant.upstreamId, err: describe(error) }, 'could not clear an in-flight mark; its lease will');
       });
     };
-    const abort = new AbortController();
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) abort.abort();
-    });
     const started = process.hrtime.bigint();
     try {
       const upstream = await this.forwarder.forward({
@@ -60,7 +60,6 @@ export class ErsProxyService {
         body: this.requestBody(request),
         sessionKey: grant.sessionKey,
         correlationId: request.correlationId,
-        signal: abort.signal,
       });
       this.metrics.upstreamDuration.observe({ operation: 'proxy' }, Number(process.hrtime.bigint() - started) / 1e9);
       request.ersTransactionId = upstream.transactionId;

@@ -71,7 +71,24 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Label children by route, method and status, made once: label hashing costs on every call. */
+  private readonly requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'route' | 'method'> }>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ersgw_' });
+  }
+
+  recordRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (series === undefined) {
+      series = {
+        count: this.requests.labels({ route, method, status }),
+        duration: this.requestDuration.labels({ route, method }),
+      };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 }

@@ -23,16 +23,17 @@ export function correlationIdFrom(value: string | string[] | undefined): string 
   return typeof value === 'string' && CORRELATION_ID_PATTERN.test(value) ? value : randomUUID();
 }
 
-/** Registers the per-request context: correlation id (echoed on every answer) and start time. */
-export function registerRequestContext(fastify: FastifyInstance): void {
+/** Declares the per-request context fields (so every request object has the same shape). */
+export function decorateRequestContext(fastify: FastifyInstance): void {
   fastify.decorateRequest('correlationId', '');
   fastify.decorateRequest('startedAt', 0n);
   fastify.decorateRequest('upstreamId', undefined);
   fastify.decorateRequest('ersTransactionId', undefined);
-  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
-    request.startedAt = process.hrtime.bigint();
-    request.correlationId = correlationIdFrom(request.headers[CORRELATION_HEADER_LOWER]);
-    reply.header(CORRELATION_ID_HEADER, request.correlationId);
-    done();
-  });
+}
+
+/** Starts a request's context: correlation id (echoed on every answer) and start time. */
+export function startRequestContext(request: FastifyRequest, reply: FastifyReply): void {
+  request.startedAt = process.hrtime.bigint();
+  request.correlationId = correlationIdFrom(request.headers[CORRELATION_HEADER_LOWER]);
+  reply.header(CORRELATION_ID_HEADER, request.correlationId);
 }

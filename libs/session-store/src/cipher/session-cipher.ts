@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { type KeyObject, createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
 
 const VERSION = 1;
 const KEY_ID_BYTES = 4;
@@ -8,7 +8,8 @@ const HEADER_BYTES = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES;
 
 interface CipherKey {
   id: Buffer;
-  key: Buffer;
+  /** Imported once: a raw Buffer key would be imported again on every (de)cipher. */
+  key: KeyObject;
 }
 
 /**
@@ -27,7 +28,7 @@ export class SessionCipher {
     this.keys = keys.map((key, index) => {
       // The message names the position only: a key never goes into an error or a log.
       if (key.length !== 32) throw new Error(`SessionCipher key #${index + 1} is not 32 bytes`);
-      return { id: createHash('sha256').update(key).digest().subarray(0, KEY_ID_BYTES), key: Buffer.from(key) };
+      return { id: createHash('sha256').update(key).digest().subarray(0, KEY_ID_BYTES), key: createSecretKey(Buffer.from(key)) };
     });
   }
 
