@@ -1,7 +1,7 @@
 // `npm test`: lint and type-check, build, then every test (unit, store, sandbox, system) once.
 // The system tests start their own redis-server, sandbox and gateway processes on free ports.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,4 +39,17 @@ if (!onPath('redis-server')) {
 step('lint', bin('eslint'), ['.']);
 step('type-check', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 step('build', process.execPath, [join(root, 'scripts/build.mjs')]);
-step('tests', bin('vitest'), ['run', ...process.argv.slice(2)]);
+const report = join(root, 'test-results', 'vitest.json');
+rmSync(report, { force: true });
+process.stdout.write('\n== tests\n');
+const run = spawnSync(
+  bin('vitest'),
+  ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { cwd: root, stdio: 'inherit' },
+);
+// One plain closing line with the counts, for people and CI alike.
+if (existsSync(report)) {
+  const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(readFileSync(report, 'utf8'));
+  process.stdout.write(`\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped\n`);
+}
+process.exit(run.status ?? 1);

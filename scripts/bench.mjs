@@ -1,0 +1,622 @@
+// `npm run bench`: the gateway's own benchmark, for sizing a deployment. Plain Node ESM, no build
+// step, but it runs the BUILT gateway (`npm run build` first; `BENCH_DIST=tmp/x` picks a copy of
+// dist/ relative to the repository root). It starts, all on free ports and all its own:
+//   - two throw-away redis-servers (--save '' --appendonly no): one with the small session count
+//     (default 10 k), one with the large one (default 1 M), both seeded through the real store by
+//     scripts/bench-seed.mjs;
+//   - a fixed-response upstream ("e-RS": GET -> a 1453-byte e-RS-like JSON, other methods -> a small
+//     JSON once the body has been read), node:http with keep-alive;
+//   - a baseline: bare node:http + undici Pool proxy, no session, constant headers, same upstream;
+//   - the built gateway twice (one per Redis), NODE_ENV=production, access log on (to /dev/null).
+// It loads one target at a time with autocannon (in this process, 32 connections, rotating over
+// 100 cookies), in interleaved rounds, and measures CPU µs per request from /proc/PID/stat
+// (utime+stime of the target's process tree ÷ completed requests), req/s, p50, p99 and RSS.
+// Ratios are taken within a round and the median over rounds is reported.
+// Targets are pinned to cpu0; the load generator (this process), the upstream and Redis to cpu1.
+//
+//   npm run bench                 # full run: 3 rounds, 10 k vs 1 M sessions (a few minutes)
+//   npm run bench -- --quick      # < 1 min: 1 round, short runs, 10 k vs 100 k sessions
+//   npm run bench -- --help
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.join(path.dirname(SELF), '..');
+const RESOURCE_FILE = process.env.BENCH_RESOURCE || '/work/shared/bench/upstream/resource.json';
+const API_PATH = '/api/ers/v1/anything';
+
+// ------------------------------------------------------------------ child roles (this same file)
+if (process.argv[2] === '--role') {
+  const role = process.argv[3];
+  if (role === 'upstream') await runUpstream();
+  else if (role === 'baseline') await runBaseline();
+  else throw new Error(`unknown role ${role}`);
+} else {
+  await main();
+}
+
+function resourceBody() {
+  // the shared lab's 1453-byte ReferralRequest; a generated stand-in of the same size if it is absent
+  try {
+    return fs.readFileSync(RESOURCE_FILE);
+  } catch {
+    const base = { resourceType: 'ReferralRequest', id: '000000070000', meta: { versionId: '5' }, status: 'active', note: '' };
+    const s = JSON.stringify(base);
+    base.note = 'x'.repeat(1453 - s.length);
+    return Buffer.from(JSON.stringify(base));
+  }
+}
+
+async function runUpstream() {
+  const BODY = resourceBody();
+  const server = http.createServer((req, res) => {
+    if (req.url === '/ers-api/v1/_echo') {
+      const b = Buffer.from(JSON.stringify({ xapiAsid: req.headers.xapi_asid ?? null, sessionKey: req.headers.http_x_session_key ?? null, cookie: req.headers.cookie ?? null }));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length });
+      return res.end(b);
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-length': BODY.length });
+      return res.end(BODY);
+    }
+    let n = 0;
+    req.on('data', (c) => { n += c.length; });
+    req.on('end', () => {
+      const b = Buffer.from(JSON.stringify({ method: req.method, receivedBytes: n }));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length });
+      res.end(b);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
+}
+
+async function runBaseline() {
+  // node:http + undici Pool.stream (keep-alive), no session: the floor cost of any Node proxy doing
+  // this job. Same path mapping as the gateway (/api/ers/<p> -> <base>/<p>), same injected headers
+  // (constants), Cookie and X-CSRF not forwarded.
+  const { Pool } = await import('undici');
+  const base = new URL(process.env.ERS_BASE_URL);
+  const pool = new Pool(base.origin, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
+  const prefix = base.pathname.replace(/\/$/, '');
+  const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'cookie', 'x-csrf', 'expect']);
+  const asid = process.env.ERS_ASID;
+  const server = http.createServer((req, res) => {
+    if (!req.url.startsWith('/api/ers/')) { res.writeHead(404).end(); return; }
+    const headers = {};
+    for (const k in req.headers) if (!DROP.has(k)) headers[k] = req.headers[k];
+    headers.XAPI_ASID = asid;
+    headers.HTTP_X_SESSION_KEY = 'baseline-constant-session-key';
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    pool.stream({ path: prefix + req.url.slice(8), method: req.method, headers, body: hasBody ? req : null }, ({ statusCode, headers: h }) => {
+      const out = {};
+      for (const k in h) if (!DROP.has(k)) out[k] = h[k];
+      res.writeHead(statusCode, out);
+      return res;
+    }).catch((err) => { if (!res.headersSent) res.writeHead(502).end(); else res.destroy(err); });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
+}
+
+// ------------------------------------------------------------------ orchestrator
+async function main() {
+  const HELP = `npm run bench [-- options]   (node scripts/bench.mjs [options])
+
+Measures the built gateway (dist/, or BENCH_DIST) against a bare node:http + undici proxy
+(the baseline) in the same run, and the gateway with a small and a large number of sessions in
+Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
+
+  --quick                1 round, short runs, 10 k and 100 k sessions (under a minute)
+  --rounds N             interleaved rounds (default 3; quick 1)
+  --duration S           measured seconds per run (default 6; quick 3)
+  --warmup S             unmeasured load per target before the first round (default 6; quick 2)
+  --rewarm S             unmeasured load right before every measured run (default 2; quick 1)
+  --connections N        autocannon connections (default 32)
+  --cookies N            sessions the load rotates over (default 100)
+  --sessions-small N     sessions in the first Redis (default 10000)
+  --sessions-large N     sessions in the second Redis (default 1000000; quick 100000; 0 = skip)
+  --seed-procs N         bench-seed processes run in parallel for the large seed (default 2)
+  --no-pin               do not pin (targets cpu0, load + upstream + Redis cpu1)
+  --out FILE             also write the markdown results to FILE
+  --keep                 keep the run folder (logs, cookie files)
+  env BENCH_DIST         dist folder relative to the repo root (default dist)`;
+  const argv = process.argv.slice(2);
+  const flag = (n) => argv.includes(`--${n}`);
+  const val = (n, d) => {
+    const i = argv.indexOf(`--${n}`);
+    if (i === -1) return d;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) die(`--${n} needs a value`);
+    return v;
+  };
+  const known = new Set(['quick', 'rounds', 'duration', 'warmup', 'rewarm', 'connections', 'cookies', 'sessions-small', 'sessions-large', 'seed-procs', 'no-pin', 'out', 'keep', 'help']);
+  for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2))) die(`unknown option ${a} (see --help)`);
+  if (flag('help') || argv.includes('-h')) { console.log(HELP); return; }
+  const quick = flag('quick');
+  const num = (n, d) => { const x = Number(val(n, d)); if (!Number.isFinite(x) || x < 0) die(`--${n} must be a number >= 0`); return x; };
+  const opt = {
+    quick,
+    rounds: Math.max(1, Math.floor(num('rounds', quick ? 1 : 3))),
+    duration: num('duration', quick ? 3 : 6),
+    warmup: num('warmup', quick ? 2 : 6),
+    rewarm: num('rewarm', quick ? 1 : 2),
+    connections: Math.max(1, Math.floor(num('connections', 32))),
+    cookies: Math.max(1, Math.floor(num('cookies', 100))),
+    small: Math.max(1, Math.floor(num('sessions-small', 10_000))),
+    large: Math.floor(num('sessions-large', quick ? 100_000 : 1_000_000)),
+    seedProcs: Math.max(1, Math.floor(num('seed-procs', 2))),
+    out: val('out', null),
+    keep: flag('keep'),
+  };
+  const dist = process.env.BENCH_DIST || 'dist';
+  const gatewayMain = path.join(ROOT, dist, 'apps/gateway/src/main.js');
+  const storeIndex = path.join(ROOT, dist, 'libs/session-store/src/index.js');
+  for (const f of [gatewayMain, storeIndex]) if (!fs.existsSync(f)) die(`${f} is missing: run \`npm run build\` first (or set BENCH_DIST)`);
+  const redisBin = which('redis-server');
+  if (!redisBin) die('redis-server not found: install it (Debian/Ubuntu: apt-get install redis-server) or put it on PATH');
+  const canPin = !flag('no-pin') && process.env.BENCH_PIN !== '0' && which('taskset') !== null && os.cpus().length >= 2;
+  const SUT_CPU = 0, LOAD_CPU = 1;
+  const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  const { default: autocannon } = await import('autocannon');
+  const { default: Redis } = await import('ioredis');
+
+  const T0 = Date.now();
+  const RUN = fs.mkdtempSync(path.join(os.tmpdir(), 'ersgw-bench-'));
+  const log = (...a) => console.error(`[bench ${((Date.now() - T0) / 1000).toFixed(1).padStart(5)}s] ${a.join(' ')}`);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  // ---------------------------------------------------------------- processes and cleanup
+  const procs = [];
+  let stopping = false;
+  const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  function start(name, args, { env = {}, cpu = null, stdout = 'file' } = {}) {
+    const full = canPin && cpu !== null ? ['taskset', '-c', String(cpu), ...args] : args;
+    const logFile = path.join(RUN, `${name}.log`);
+    const fd = fs.openSync(logFile, 'a');
+    const out = stdout === 'null' ? 'ignore' : stdout === 'pipe' ? 'pipe' : fd;
+    const child = spawn(full[0], full.slice(1), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', out, fd] });
+    fs.closeSync(fd);
+    const p = { name, pid: child.pid, child, logFile, exited: false, code: null };
+    p.exitedP = new Promise((resolve) => child.once('exit', (code, sig) => {
+      p.exited = true; p.code = code ?? sig;
+      if (!stopping && !p.expectExit) log(`!! ${name} (pid ${p.pid}) exited (${p.code}); its log: ${tail(logFile)}`);
+      resolve();
+    }));
+    child.once('error', (e) => { p.exited = true; log(`!! ${name} could not start: ${e.message}`); });
+    procs.push(p);
+    return p;
+  }
+  async function stopProc(p) {
+    if (p.exited || !alive(p.pid)) return;
+    try { process.kill(p.pid, 'SIGTERM'); } catch { return; }
+    await Promise.race([p.exitedP, sleep(5000)]);
+    if (!p.exited) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } await Promise.race([p.exitedP, sleep(2000)]); }
+  }
+  async function stopAll() {
+    if (stopping) return;
+    stopping = true;
+    for (const p of [...procs].reverse()) await stopProc(p);
+    const left = procs.filter((p) => !p.exited && alive(p.pid));
+    if (left.length) log(`still alive after stop: ${left.map((p) => `${p.name} ${p.pid}`).join(', ')}`);
+    if (!opt.keep) fs.rmSync(RUN, { recursive: true, force: true });
+    else log(`run folder kept: ${RUN}`);
+  }
+  process.on('exit', () => {
+    for (const p of procs) if (!p.exited) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (!opt.keep) { try { fs.rmSync(RUN, { recursive: true, force: true }); } catch { /* best effort */ } }
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => { log(`got ${sig}: stopping everything`); stopAll().finally(() => process.exit(130)); });
+  }
+
+  try {
+    await run();
+    await stopAll();
+    log('done; every process it started is stopped');
+  } catch (err) {
+    log(`FAILED: ${err instanceof Error ? err.message : err}`);
+    await stopAll();
+    process.exitCode = 1;
+  }
+
+  async function run() {
+    if (canPin) execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CPU), String(process.pid)], { stdio: 'ignore' });
+    const pinNote = canPin
+      ? `pinned with taskset: targets (baseline, gateways) on cpu${SUT_CPU}; load generator (autocannon, in the bench process), upstream and redis-servers on cpu${LOAD_CPU}`
+      : `not pinned (${flag('no-pin') || process.env.BENCH_PIN === '0' ? '--no-pin' : which('taskset') ? 'fewer than 2 cpus' : 'taskset not found'}): everything shares every cpu`;
+    log(opt.quick ? 'QUICK run: 1 round, short runs, fewer sessions - indicative only' : 'full run');
+    log(pinNote);
+
+    // -------------------------------------------------------------- redis + upstream
+    const startRedis = async (name) => {
+      const port = await freePort();
+      const dir = fs.mkdtempSync(path.join(RUN, `${name}-`));
+      const p = start(name, [redisBin, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--loglevel', 'warning'], { cpu: LOAD_CPU });
+      await waitFor(() => portOpen(port), 10_000, p, name);
+      p.url = `redis://127.0.0.1:${port}`;
+      return p;
+    };
+    const withLarge = opt.large > 0;
+    const [redisSmall, redisLarge] = await Promise.all([startRedis('redis-small'), withLarge ? startRedis('redis-large') : null]);
+    const upPort = await freePort();
+    const upstream = start('upstream', [process.execPath, SELF, '--role', 'upstream'], { env: { PORT: String(upPort) }, cpu: LOAD_CPU });
+    await waitFor(() => portOpen(upPort), 10_000, upstream, 'upstream');
+    const ersBase = `http://127.0.0.1:${upPort}/ers-api`;
+
+    // -------------------------------------------------------------- sessions
+    const sessionKeys = randomBytes(32).toString('base64');
+    const usedMemory = async (url) => {
+      const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await r.connect();
+      const info = await r.info('memory');
+      r.disconnect();
+      return Number(/used_memory:(\d+)/.exec(info)?.[1]);
+    };
+    const dbsize = async (url) => {
+      const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await r.connect();
+      const n = await r.dbsize();
+      r.disconnect();
+      return n;
+    };
+    // what one session costs, key by key: MEMORY USAGE of sampled S:/U: keys, the other keys ÷ sessions
+    const keyBreakdown = async (url, count) => {
+      const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await r.connect();
+      try {
+        const parts = [];
+        const perPrefix = new Map();
+        let cursor = '0';
+        const seen = [];
+        do {
+          const [c, ks] = await r.scan(cursor, 'COUNT', 1000);
+          cursor = c;
+          seen.push(...ks);
+        } while (cursor !== '0' && seen.length < 2000);
+        for (const k of seen) {
+          const prefix = k.replace(/^((?:[^:]*:){1,2}).*$/, '$1');
+          if (!perPrefix.has(prefix)) perPrefix.set(prefix, []);
+          perPrefix.get(prefix).push(k);
+        }
+        for (const [prefix, ks] of [...perPrefix].sort()) {
+          if (ks.length > 20) {
+            let sum = 0;
+            const sample = ks.slice(0, 50);
+            for (const k of sample) sum += Number(await r.memory('USAGE', k, 'SAMPLES', '0'));
+            parts.push(`\`${prefix}*\` ${Math.round(sum / sample.length)} B`);
+          } else {
+            for (const k of ks) parts.push(`\`${k}\` ${Math.round(Number(await r.memory('USAGE', k, 'SAMPLES', '0')) / count)} B (${await r.type(k)} ÷ sessions)`);
+          }
+        }
+        for (const k of ['ersgw:X', 'ersgw:D']) {
+          if (seen.includes(k) || !(await r.exists(k))) continue;
+          parts.push(`\`${k}\` ${Math.round(Number(await r.memory('USAGE', k, 'SAMPLES', '0')) / count)} B (${await r.type(k)} ÷ sessions)`);
+        }
+        return { text: parts.join(', ') };
+      } finally {
+        r.disconnect();
+      }
+    };
+    // writes `count` sessions in chunks (bench-seed.mjs reads its whole file), `procs` seeds at once
+    const seed = async (name, redisUrl, count, parallel) => {
+      const CHUNK = 100_000;
+      const chunks = [];
+      for (let from = 0; from < count; from += CHUNK) chunks.push([from, Math.min(count, from + CHUNK)]);
+      const cookieFile = path.join(RUN, `${name}-cookies.txt`);
+      let next = 0;
+      const worker = async () => {
+        while (next < chunks.length) {
+          const c = next++;
+          const [from, to] = chunks[c];
+          const file = path.join(RUN, `${name}-sessions-${c}.jsonl`);
+          const lines = [];
+          for (let i = from; i < to; i++) {
+            lines.push(JSON.stringify({ id: `bench-${i}`, sessionKey: randomBytes(32).toString('hex'), asid: '200000000220', userUid: String(100000000000 + i), roleCode: 'REFERRING_CLINICIAN', orgCode: 'A81001' }));
+            if (i === 0) fs.writeFileSync(path.join(RUN, `${name}-session0.json`), lines[0]);
+          }
+          fs.writeFileSync(file, lines.join('\n') + '\n');
+          const out = c === 0 ? cookieFile : path.join(RUN, `${name}-cookies-${c}.txt`);
+          // one seed runs on the target cpu (nothing is loaded yet, Redis has cpu1); several share both
+          const p = start(`${name}-seed-${c}`, [process.execPath, path.join(ROOT, 'scripts/bench-seed.mjs')], {
+            env: { REDIS_URL: redisUrl, SESSIONS_FILE: file, COOKIES_OUT: out, COOKIE_NAME: 'sid', COOKIES: String(opt.cookies), SESSION_KEYS: sessionKeys, BENCH_DIST: dist },
+            cpu: parallel > 1 ? `${SUT_CPU},${LOAD_CPU}` : SUT_CPU,
+          });
+          p.expectExit = true;
+          await p.exitedP;
+          fs.rmSync(file, { force: true });
+          if (p.code !== 0) throw new Error(`bench-seed.mjs failed (${p.code}): ${tail(p.logFile)}`);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(parallel, chunks.length) }, worker));
+      const cookies = fs.readFileSync(cookieFile, 'utf8').split('\n').filter(Boolean);
+      const session0 = JSON.parse(fs.readFileSync(path.join(RUN, `${name}-session0.json`), 'utf8'));
+      return { cookies, session0 };
+    };
+    const seedInto = async (name, redis, count, parallel) => {
+      const before = await usedMemory(redis.url);
+      const keysBefore = await dbsize(redis.url);
+      const t = Date.now();
+      const s = await seed(name, redis.url, count, parallel);
+      const seconds = (Date.now() - t) / 1000;
+      const after = await usedMemory(redis.url);
+      const keys = await dbsize(redis.url);
+      const breakdown = await keyBreakdown(redis.url, count);
+      log(`${name}: ${count} sessions seeded in ${seconds.toFixed(1)} s (${Math.round(count / seconds)}/s), Redis used_memory +${((after - before) / 1048576).toFixed(1)} MiB = ${((after - before) / count).toFixed(0)} B/session, ${keys - keysBefore} keys`);
+      log(`${name}: MEMORY USAGE per session: ${breakdown.text}`);
+      return { ...s, seconds, bytesPerSession: (after - before) / count, usedMemoryMB: after / 1048576, keys, breakdown };
+    };
+    const small = await seedInto('small', redisSmall, opt.small, 1);
+    const large = withLarge ? await seedInto('large', redisLarge, opt.large, opt.seedProcs) : null;
+
+    // -------------------------------------------------------------- targets
+    const startTarget = async (name, args, env) => {
+      const port = await freePort();
+      const p = start(name, args, { env: { ...env, PORT: String(port) }, cpu: SUT_CPU, stdout: 'null' });
+      p.port = port;
+      return p;
+    };
+    const gwEnv = (redisUrl) => ({
+      HOST: '127.0.0.1', ERS_BASE_URL: ersBase, ERS_ASID: '200000000220', SESSION_STORE: 'redis', REDIS_URL: redisUrl,
+      SESSION_KEYS: sessionKeys, COOKIE_NAME: 'sid', COOKIE_SECURE: 'false', NODE_ENV: 'production', LOG_LEVEL: 'info',
+    });
+    const targets = [];
+    const baseline = await startTarget('baseline', [process.execPath, SELF, '--role', 'baseline'], { ERS_BASE_URL: ersBase, ERS_ASID: '200000000220' });
+    targets.push({ key: 'baseline', label: 'baseline (node:http + undici, no session)', proc: baseline, redis: null, cookies: small.cookies, session0: null, sessions: 0 });
+    const gwSmall = await startTarget('gateway-small', [process.execPath, gatewayMain], gwEnv(redisSmall.url));
+    targets.push({ key: 'gw-small', label: `gateway, ${fmtCount(opt.small)} sessions`, proc: gwSmall, redis: redisSmall, cookies: small.cookies, session0: small.session0, sessions: opt.small });
+    if (withLarge) {
+      const gwLarge = await startTarget('gateway-large', [process.execPath, gatewayMain], gwEnv(redisLarge.url));
+      targets.push({ key: 'gw-large', label: `gateway, ${fmtCount(opt.large)} sessions`, proc: gwLarge, redis: redisLarge, cookies: large.cookies, session0: large.session0, sessions: opt.large });
+    }
+    for (const t of targets) {
+      const ready = t.key === 'baseline' ? () => portOpen(t.proc.port) : async () => (await get(t.proc.port, '/health/ready')).status === 200;
+      await waitFor(ready, 30_000, t.proc, t.key);
+    }
+    log(`started: upstream :${upPort}, ${targets.map((t) => `${t.key} :${t.proc.port}`).join(', ')}`);
+
+    // -------------------------------------------------------------- correctness checks
+    const body = resourceBody();
+    for (const t of targets) {
+      const r = await get(t.proc.port, API_PATH, { 'X-CSRF': '1', Cookie: t.cookies[0] });
+      if (r.status !== 200 || r.body.length !== body.length) throw new Error(`${t.key}: GET ${API_PATH} answered ${r.status} with ${r.body.length} bytes, expected 200 with ${body.length}`);
+      const e = JSON.parse((await get(t.proc.port, '/api/ers/v1/_echo', { 'X-CSRF': '1', Cookie: t.cookies[0] })).body.toString());
+      if (e.xapiAsid !== '200000000220' || e.cookie !== null) throw new Error(`${t.key}: the upstream got XAPI_ASID=${e.xapiAsid}, Cookie=${e.cookie}`);
+      if (t.session0 && e.sessionKey !== t.session0.sessionKey) throw new Error(`${t.key}: the upstream got the wrong HTTP_X_SESSION_KEY`);
+      if (t.key !== 'baseline') {
+        const u = await get(t.proc.port, API_PATH, { 'X-CSRF': '1', Cookie: 'sid=not-a-session-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' });
+        if (u.status !== 401) throw new Error(`${t.key}: an unknown cookie answered ${u.status}, expected 401`);
+      }
+      t.tree = descendants(t.proc.pid);
+    }
+    log('checks passed: 1453-byte answer, XAPI_ASID and the session\'s HTTP_X_SESSION_KEY reach the upstream, no Cookie; unknown cookie -> 401');
+
+    // -------------------------------------------------------------- load + measurement
+    const ourPids = () => [process.pid, ...procs.filter((p) => !p.exited).flatMap((p) => descendants(p.pid))];
+    const load = (t, seconds) => new Promise((resolve, reject) => {
+      let i = 0;
+      const n = Math.min(opt.cookies, t.cookies.length);
+      const inst = autocannon({
+        url: `http://127.0.0.1:${t.proc.port}`,
+        connections: opt.connections,
+        pipelining: 1,
+        duration: seconds,
+        timeout: 10,
+        requests: [{
+          method: 'GET', path: API_PATH,
+          setupRequest: (req) => ({ ...req, headers: { 'x-csrf': '1', cookie: t.cookies[i++ % n] } }),
+        }],
+      }, (err, res) => (err ? reject(err) : resolve({ ...res, lat })));
+      // autocannon's own percentiles are whole milliseconds: keep every 2xx latency (float ms) instead
+      const lat = { v: new Float64Array(1 << 16), n: 0 };
+      inst.on('response', (_client, status, _bytes, ms) => {
+        if (status < 200 || status > 299) return;
+        if (lat.n === lat.v.length) { const b = new Float64Array(lat.v.length * 2); b.set(lat.v); lat.v = b; }
+        lat.v[lat.n++] = ms;
+      });
+      inst.on('error', reject);
+    });
+    const waitQuiet = async (maxMs) => {
+      const t0 = Date.now();
+      let last = 0;
+      while (Date.now() - t0 < maxMs) {
+        const pids = ourPids();
+        const a = machineTicks(), la = treeTicks(pids);
+        await sleep(500);
+        const b = machineTicks(), lb = treeTicks(pids);
+        last = (100 * Math.max(0, (b.busy - a.busy) - (lb - la))) / Math.max(1, b.total - a.total);
+        if (last <= 10) return;
+      }
+      log(`other processes still use ${last.toFixed(0)} % of the machine - measuring anyway`);
+    };
+    const measure = async (t) => {
+      if (opt.rewarm > 0) await load(t, opt.rewarm);
+      await waitQuiet(opt.quick ? 2000 : 10_000);
+      const pids = ourPids();
+      const before = { t: treeTicks(t.tree), r: t.redis ? treeTicks([t.redis.pid]) : 0, all: treeTicks(pids), m: machineTicks(), c: cpuTimes() };
+      const res = await load(t, opt.duration);
+      const after = { t: treeTicks(t.tree), r: t.redis ? treeTicks([t.redis.pid]) : 0, all: treeTicks(pids), m: machineTicks(), c: cpuTimes() };
+      const reqs = res.requests.total;
+      const us = 1e6 / CLK_TCK;
+      const busy = (c) => { const b = before.c[c], a = after.c[c]; return a && b && a.total > b.total ? 100 * (1 - (a.idle - b.idle) / (a.total - b.total)) : NaN; };
+      const r = {
+        rps: reqs / res.duration, requests: reqs, p50: pct(res.lat, 0.5), p99: pct(res.lat, 0.99),
+        cpuUs: ((after.t - before.t) * us) / reqs, redisUs: t.redis ? ((after.r - before.r) * us) / reqs : NaN,
+        rssMB: treeRss(t.tree), errors: res.errors + res.timeouts + res.non2xx,
+        sutBusy: busy(String(SUT_CPU)), loadBusy: busy(String(LOAD_CPU)),
+        foreign: Math.max(0, (100 * ((after.m.busy - before.m.busy) - (after.all - before.all))) / Math.max(1, after.m.total - before.m.total)),
+      };
+      if (r.errors) log(`!! ${t.key}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx answers`);
+      return r;
+    };
+
+    if (opt.warmup > 0) {
+      for (const t of targets) await load(t, opt.warmup);
+      log(`warmed up (${opt.warmup} s of load per target)`);
+    }
+    const rounds = [];
+    for (let r = 0; r < opt.rounds; r++) {
+      // rotate and reverse the order from round to round, like the shared lab
+      let order = targets.map((_, i) => targets[(i + r) % targets.length]);
+      if (r % 2 === 1) order = order.reverse();
+      const round = {};
+      for (const t of order) {
+        const m = await measure(t);
+        round[t.key] = m;
+        log(`round ${r + 1}/${opt.rounds} ${t.key.padEnd(9)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50.toFixed(1)} ms  p99 ${m.p99.toFixed(1)} ms  ${m.cpuUs.toFixed(1)} µs/req${t.redis ? ` (redis ${m.redisUs.toFixed(1)})` : ''}  RSS ${m.rssMB.toFixed(0)} MB  cpu${SUT_CPU} ${m.sutBusy.toFixed(0)} %  cpu${LOAD_CPU} ${m.loadBusy.toFixed(0)} %  foreign ${m.foreign.toFixed(1)} %`);
+      }
+      rounds.push(round);
+    }
+
+    // -------------------------------------------------------------- report
+    const med = (xs) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); if (!s.length) return NaN; const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+    const agg = (key, f) => med(rounds.map((rd) => (rd[key] ? f(rd[key], rd) : NaN)));
+    const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-GB', { minimumFractionDigits: d, maximumFractionDigits: d }) : '–');
+    const L = [];
+    L.push(`### \`npm run bench${opt.quick ? ' -- --quick' : ''}\``);
+    L.push('');
+    L.push(`${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}, ${redisVersion(redisBin)}, gateway from \`${dist}/\`. ` +
+      `${opt.quick ? '**Quick run**: 1 round' : `${opt.rounds} interleaved rounds`}, ${opt.duration} s measured per run after ${opt.rewarm} s unmeasured (${opt.warmup} s warm-up per target first), ` +
+      `autocannon ${opt.connections} connections, GET \`${API_PATH}\` rotating over ${Math.min(opt.cookies, small.cookies.length)} session cookies, upstream answers ${body.length} bytes. ${pinNote[0].toUpperCase()}${pinNote.slice(1)}.`);
+    L.push('');
+    L.push(`| target | req/s | p50 ms | p99 ms | CPU µs/req | RSS MB | Redis µs/req | cpu${SUT_CPU} busy % | foreign % | errors |`);
+    L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+    for (const t of targets) {
+      L.push(`| ${t.label} | ${f(agg(t.key, (m) => m.rps))} | ${f(agg(t.key, (m) => m.p50), 1)} | ${f(agg(t.key, (m) => m.p99), 1)} | ${f(agg(t.key, (m) => m.cpuUs), 1)} | ${f(agg(t.key, (m) => m.rssMB))} | ${t.redis ? f(agg(t.key, (m) => m.redisUs), 1) : '–'} | ${f(agg(t.key, (m) => m.sutBusy))} | ${f(agg(t.key, (m) => m.foreign), 1)} | ${f(rounds.reduce((s, rd) => s + (rd[t.key]?.errors ?? 0), 0))} |`);
+    }
+    const ratio = (a, b, field) => agg(a, (m, rd) => m[field] / rd[b][field]);
+    const ratioRow = (label, a, b) => `| ${label} | ${f(ratio(a, b, 'rps'), 2)} | ${f(ratio(a, b, 'p50'), 2)} | ${f(ratio(a, b, 'p99'), 2)} | ${f(ratio(a, b, 'cpuUs'), 2)} | ${f(ratio(a, b, 'rssMB'), 2)} | ${a !== 'baseline' && b !== 'baseline' ? f(ratio(a, b, 'redisUs'), 2) : '–'} | | | |`;
+    L.push(ratioRow(`**gateway ÷ baseline** (${fmtCount(opt.small)} sessions)`, 'gw-small', 'baseline'));
+    if (withLarge) {
+      L.push(ratioRow(`**gateway ÷ baseline** (${fmtCount(opt.large)} sessions)`, 'gw-large', 'baseline'));
+      L.push(ratioRow(`**${fmtCount(opt.large)} ÷ ${fmtCount(opt.small)} sessions** (gateway)`, 'gw-large', 'gw-small'));
+    }
+    L.push('');
+    const mem = [`${fmtCount(opt.small)}: ${f(small.bytesPerSession)} B/session (${f(small.usedMemoryMB, 1)} MiB used)`];
+    if (large) mem.push(`${fmtCount(opt.large)}: **${f(large.bytesPerSession)} B/session** (${f(large.usedMemoryMB, 1)} MiB used, ${f(large.keys)} keys)`);
+    mem.push(`by key (\`MEMORY USAGE\`, sampled): ${(large ?? small).breakdown.text}`);
+    L.push(`Redis memory per session (\`INFO memory\` used_memory after seeding − before, ÷ sessions; a session is its \`S:\` hash, its \`U:\` record and its entry in the expiry index): ${mem.join('; ')}. ` +
+      `Seeding through the real store (scripts/bench-seed.mjs): ${fmtCount(opt.small)} in ${f(small.seconds, 1)} s${large ? `, ${fmtCount(opt.large)} in ${f(large.seconds, 1)} s (${opt.seedProcs} processes, ${f(opt.large / large.seconds)} sessions/s)` : ''}.`);
+    L.push('');
+    L.push(`CPU µs/req: utime+stime of the target's process tree (/proc/PID/stat, CLK_TCK ${CLK_TCK}) during the measured run ÷ completed requests; the median over rounds (µs/req = ms per 1000 requests; divide a core's 1,000,000 µs by it for the requests/s one core can carry). ` +
+      `Redis µs/req: the same for that gateway's redis-server. Ratios are taken within each round, then the median. p50/p99: from autocannon's time of every 2xx response, measured on the load cpu it shares with the upstream and Redis. ` +
+      `RSS: the target's resident memory after the run. cpu${SUT_CPU} busy %: how much of the target's cpu was used (below ~95 % the load side, not the target, was the limit, so compare CPU µs/req rather than req/s). foreign %: the machine's CPU used by processes this benchmark did not start.`);
+    const md = L.join('\n') + '\n';
+    process.stdout.write('\n' + md);
+    if (opt.out) { fs.writeFileSync(opt.out, md); log(`results written to ${opt.out}`); }
+    log(`total time ${((Date.now() - T0) / 1000).toFixed(0)} s`);
+  }
+
+  function die(msg) {
+    console.error(`bench: ${msg}`);
+    process.exit(2);
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+function which(name) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    try { fs.accessSync(path.join(dir, name), fs.constants.X_OK); return path.join(dir, name); } catch { /* next */ }
+  }
+  return null;
+}
+function tail(file) {
+  try { return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n'); } catch { return '(no log)'; }
+}
+function fmtCount(n) {
+  return n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6} M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3} k` : String(n);
+}
+function redisVersion(bin) {
+  try { return 'Redis ' + /v=([\d.]+)/.exec(execFileSync(bin, ['--version']).toString())[1]; } catch { return 'Redis'; }
+}
+async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const s = net.createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    });
+    if (port !== 6379) return port;
+  }
+}
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+async function waitFor(check, timeoutMs, proc, name) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (proc.exited) throw new Error(`${name} exited at start (${proc.code}):\n${tail(proc.logFile)}`);
+    try { if (await check()) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s:\n${tail(proc.logFile)}`);
+}
+function get(port, urlPath, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, headers, agent: false, timeout: 5000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+function pct(lat, q) {
+  if (!lat.n) return NaN;
+  const s = lat.v.subarray(0, lat.n).sort();
+  return s[Math.min(lat.n - 1, Math.floor(q * lat.n))];
+}
+function readStat(pid) {
+  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }; // utime + stime
+}
+function descendants(root) {
+  const kids = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { const { ppid } = readStat(Number(d)); if (!kids.has(ppid)) kids.set(ppid, []); kids.get(ppid).push(Number(d)); } catch { /* gone */ }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const k of kids.get(out[i]) ?? []) out.push(k);
+  return out;
+}
+function treeTicks(pids) {
+  let t = 0;
+  for (const p of pids) { try { t += readStat(p).ticks; } catch { /* gone */ } }
+  return t;
+}
+function treeRss(pids) {
+  let kb = 0;
+  for (const p of pids) { try { kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0); } catch { /* gone */ } }
+  return kb / 1024;
+}
+function cpuTimes() {
+  const out = {};
+  for (const line of fs.readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const v = m[2].trim().split(/\s+/).map(Number);
+    out[m[1]] = { idle: v[3] + (v[4] || 0), total: v.reduce((a, b) => a + b, 0) };
+  }
+  return out;
+}
+function machineTicks() {
+  const v = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: v[0] + v[1] + v[2], total: v.reduce((a, b) => a + b, 0) };
+}
