@@ -28,29 +28,14 @@ import { fileURLToPath } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.join(path.dirname(SELF), '..');
-const RESOURCE_FILE = process.env.BENCH_RESOURCE || '/work/shared/bench/upstream/resource.json';
 const API_PATH = '/api/ers/v1/anything';
 
-// ------------------------------------------------------------------ child roles (this same file)
-if (process.argv[2] === '--role') {
-  const role = process.argv[3];
-  if (role === 'upstream') await runUpstream();
-  else if (role === 'baseline') await runBaseline();
-  else throw new Error(`unknown role ${role}`);
-} else {
-  await main();
-}
 
+// The shared perf lab's upstream answer (../shared/bench/upstream/resource.json): a 1453-byte
+// e-RS-like ReferralRequest. BENCH_RESOURCE=<file> answers with another body.
+const RESOURCE_JSON = '{"resourceType":"ReferralRequest","id":"000000070000","meta":{"versionId":"5","lastUpdated":"2024-03-18T10:22:31.000Z","profile":["https://fhir.nhs.uk/STU3/StructureDefinition/eRS-ReferralRequest-1"]},"extension":[{"url":"https://fhir.nhs.uk/STU3/StructureDefinition/Extension-eRS-ReferralPriority-1","valueCodeableConcept":{"coding":[{"system":"https://fhir.nhs.uk/STU3/CodeSystem/eRS-Priority-1","code":"ROUTINE","display":"Routine"}]}}],"identifier":[{"system":"https://fhir.nhs.uk/Id/ubrn","value":"000000070000"}],"status":"active","intent":"plan","type":{"coding":[{"system":"http://snomed.info/sct","code":"3457005","display":"Patient referral"}]},"priority":"routine","serviceRequested":[{"coding":[{"system":"https://fhir.nhs.uk/STU3/CodeSystem/eRS-Specialty-1","code":"CARDIOLOGY","display":"Cardiology"}]}],"subject":{"reference":"https://demographics.spineservices.nhs.uk/STU3/Patient/9912003888","identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9912003888"}},"authoredOn":"2024-03-11T09:15:04.000Z","requester":{"agent":{"reference":"Practitioner/000000000101"},"onBehalfOf":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"R69"}}},"recipient":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RCD"}}],"reasonCode":[{"text":"Chest pain on exertion"}],"description":"Referral for assessment","supportingInfo":[{"reference":"DocumentReference/000000070000-1"}]}';
 function resourceBody() {
-  // the shared lab's 1453-byte ReferralRequest; a generated stand-in of the same size if it is absent
-  try {
-    return fs.readFileSync(RESOURCE_FILE);
-  } catch {
-    const base = { resourceType: 'ReferralRequest', id: '000000070000', meta: { versionId: '5' }, status: 'active', note: '' };
-    const s = JSON.stringify(base);
-    base.note = 'x'.repeat(1453 - s.length);
-    return Buffer.from(JSON.stringify(base));
-  }
+  return process.env.BENCH_RESOURCE ? fs.readFileSync(process.env.BENCH_RESOURCE) : Buffer.from(RESOURCE_JSON);
 }
 
 async function runUpstream() {
@@ -439,7 +424,7 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     };
     const measure = async (t) => {
       if (opt.rewarm > 0) await load(t, opt.rewarm);
-      await waitQuiet(opt.quick ? 2000 : 10_000);
+      await waitQuiet(opt.quick ? 1000 : 10_000);
       const pids = ourPids();
       const before = { t: treeTicks(t.tree), r: t.redis ? treeTicks([t.redis.pid]) : 0, all: treeTicks(pids), m: machineTicks(), c: cpuTimes() };
       const res = await load(t, opt.duration);
@@ -499,6 +484,8 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
       L.push(ratioRow(`**gateway ÷ baseline** (${fmtCount(opt.large)} sessions)`, 'gw-large', 'baseline'));
       L.push(ratioRow(`**${fmtCount(opt.large)} ÷ ${fmtCount(opt.small)} sessions** (gateway)`, 'gw-large', 'gw-small'));
     }
+    const busyTargets = targets.filter((t) => agg(t.key, (m) => m.foreign) > 10);
+    if (busyTargets.length) L.push('', `**Note:** other processes used more than 10 % of the machine during the runs of ${busyTargets.map((t) => t.key).join(', ')} (foreign %): those figures are noisier than usual${opt.rounds < 3 ? '; more rounds (--rounds 5) help' : ''}.`);
     L.push('');
     const mem = [`${fmtCount(opt.small)}: ${f(small.bytesPerSession)} B/session (${f(small.usedMemoryMB, 1)} MiB used)`];
     if (large) mem.push(`${fmtCount(opt.large)}: **${f(large.bytesPerSession)} B/session** (${f(large.usedMemoryMB, 1)} MiB used, ${f(large.keys)} keys)`);
@@ -619,4 +606,14 @@ function cpuTimes() {
 function machineTicks() {
   const v = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { busy: v[0] + v[1] + v[2], total: v.reduce((a, b) => a + b, 0) };
+}
+
+// ------------------------------------------------------------------ entry: the orchestrator, or one of its child roles (this same file)
+if (process.argv[2] === '--role') {
+  const role = process.argv[3];
+  if (role === 'upstream') await runUpstream();
+  else if (role === 'baseline') await runBaseline();
+  else throw new Error(`unknown role ${role}`);
+} else {
+  await main();
 }

@@ -61,7 +61,12 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-start('sandbox', sandboxMain, { SANDBOX_HOST: '127.0.0.1', SANDBOX_PORT: sandboxPort, SANDBOX_ASID: '200000000220' });
+start('sandbox', sandboxMain, {
+  SANDBOX_HOST: '127.0.0.1',
+  SANDBOX_PORT: sandboxPort,
+  SANDBOX_ASID: '200000000220',
+  SANDBOX_LOG_LEVEL: process.env.SANDBOX_LOG_LEVEL ?? 'warn',
+});
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 const cards = await (await waitFor(`${sandboxUrl}/_sandbox/cards`)).json();
 
