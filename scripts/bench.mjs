@@ -449,6 +449,13 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
       return r;
     };
 
+    // background cost with no load (timers: close worker, sweeper, metrics), all targets at once
+    {
+      const a = targets.map((t) => treeTicks(t.tree));
+      await sleep(2000);
+      targets.forEach((t, i) => { t.idlePct = ((treeTicks(t.tree) - a[i]) * 100) / CLK_TCK / 2; });
+      log(`idle CPU over 2 s: ${targets.map((t) => `${t.key} ${t.idlePct.toFixed(1)} %`).join(', ')}`);
+    }
     if (opt.warmup > 0) {
       for (const t of targets) await load(t, opt.warmup);
       log(`warmed up (${opt.warmup} s of load per target)`);
@@ -500,6 +507,7 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     const busyTargets = targets.filter((t) => agg(t.key, (m) => m.foreign) > opt.maxForeign);
     if (busyTargets.length) L.push('', `**Note:** other processes used more than ${opt.maxForeign} % of the machine during the runs of ${busyTargets.map((t) => t.key).join(', ')} (foreign %): those figures are noisier than usual${opt.rounds < 3 ? '; more rounds (--rounds 5) help' : ''}.`);
     L.push('');
+    L.push(`Idle CPU with no load (2 s before the warm-up): ${targets.map((t) => `${t.key} ${f(t.idlePct, 1)} %`).join(', ')}.`, '');
     const mem = [`${fmtCount(opt.small)}: ${f(small.bytesPerSession)} B/session (${f(small.usedMemoryMB, 1)} MiB used)`];
     if (large) mem.push(`${fmtCount(opt.large)}: **${f(large.bytesPerSession)} B/session** (${f(large.usedMemoryMB, 1)} MiB used, ${f(large.keys)} keys)`);
     mem.push(`by key (\`MEMORY USAGE\`, sampled): ${(large ?? small).breakdown.text}`);

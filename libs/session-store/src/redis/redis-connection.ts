@@ -49,6 +49,10 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     // Bounds a hung server (SIGSTOP, a stalled network): the command fails, the connection stays.
     commandTimeout,
     connectTimeout,
+    // A connection that answers nothing while commands wait (a silent network partition) is
+    // dropped and redialled, rather than waiting minutes for TCP to notice.
+    socketTimeout: Math.max(5 * commandTimeout, 5_000),
+    keepAlive: 10_000,
     // Never give up: capped backoff so the store comes back on its own when Redis does.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
   };
