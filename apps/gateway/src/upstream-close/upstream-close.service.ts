@@ -111,6 +111,7 @@ export class UpstreamCloseService implements OnApplicationBootstrap, BeforeAppli
 
   private onTickError(error: unknown): void {
     if (error instanceof StoreUnavailableError) {
+      this.metrics.storeErrors.inc();
       if (!this.storeDown) this.logger.warn({ event: 'store-unavailable' }, 'session store unavailable; closes wait');
       this.storeDown = true;
       return;
