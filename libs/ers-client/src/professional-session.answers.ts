@@ -49,9 +49,14 @@ function permission(value: unknown, field: string): ErsPermission {
   return {
     businessFunction: string(p['businessFunction'], `${field}.businessFunction`, { nonEmpty: true }),
     orgIdentifier: string(p['orgIdentifier'], `${field}.orgIdentifier`, { nonEmpty: true }),
-    // Real data carries leading spaces here: kept as sent.
-    orgName: string(p['orgName'], `${field}.orgName`, { nonEmpty: false }),
+    // Real data carries leading spaces here: kept as sent. Optional: the gateway only shows it.
+    orgName: p['orgName'] === undefined || p['orgName'] === null ? '' : string(p['orgName'], `${field}.orgName`, { nonEmpty: false }),
   };
+}
+
+/** A name part e-RS may leave out: absent or null reads as ''. */
+function optionalString(value: unknown, field: string): string {
+  return value === undefined || value === null ? '' : string(value, field, { nonEmpty: false });
 }
 
 /** A001's 201 answer. */
@@ -69,8 +74,8 @@ export function readOpenedSession(body: string): OpenedUpstreamSession {
     sessionKey: key,
     user: {
       identifier: string(user['identifier'], 'user.identifier', { nonEmpty: true }),
-      firstName: string(user['firstName'], 'user.firstName', { nonEmpty: false }),
-      lastName: string(user['lastName'], 'user.lastName', { nonEmpty: false }),
+      firstName: optionalString(user['firstName'], 'user.firstName'),
+      lastName: optionalString(user['lastName'], 'user.lastName'),
       middleName: middleName ?? null,
     },
     permissions: permissions.map((item, index) => permission(item, `user.permissions[${index}]`)),
@@ -83,10 +88,19 @@ export function readRoleSelected(
   oldSessionKey: string,
   asked: { businessFunction: string; orgIdentifier: string },
 ): { sessionKey: string; permission: ErsPermission } {
-  const session = parseJsonObject(body);
+  // The 200 is what matters; a body we cannot read means "same key, the role asked for".
+  let session: Json;
+  try {
+    session = parseJsonObject(body);
+  } catch {
+    return { sessionKey: oldSessionKey, permission: { ...asked, orgName: '' } };
+  }
   const id = session['id'];
   // Store the id A002 answers with: e-RS examples show it can differ from A001's.
   const key = id === undefined || id === null ? oldSessionKey : sessionKey(id, 'id');
+  if (session['permission'] === undefined || session['permission'] === null) {
+    return { sessionKey: key, permission: { ...asked, orgName: '' } };
+  }
   const selected = permission(session['permission'], 'permission');
   if (
     selected.businessFunction !== asked.businessFunction ||

@@ -269,11 +269,18 @@ describe('ProfessionalSessionClient A002 selectRole', () => {
   });
 
   it.each([
+    ['a 200 without permission', professionalSession(SESSION_KEY, null)],
+    ['a 200 that is not JSON', 'OK'],
+  ])('reads %s as the role asked for, on the same key (the 200 is what matters)', async (_name, body) => {
+    stub.answer(200, body);
+    const selected = await client.selectRole(SESSION_KEY, TOKEN, ROLE);
+    expect(selected).toEqual({ sessionKey: SESSION_KEY, permission: { ...ROLE, orgName: '' } });
+  });
+
+  it.each([
     ['500', 500, undefined],
-    ['a 200 without permission', 200, professionalSession(SESSION_KEY, null)],
     ['a 200 with another role', 200, professionalSession(SESSION_KEY, { ...PERMISSION, orgIdentifier: 'R99' })],
     ['a 200 with an empty id', 200, professionalSession('', PERMISSION)],
-    ['a 200 that is not JSON', 200, 'OK'],
   ])('maps %s to ErsUnexpectedResponseError', async (_name, status, body) => {
     stub.answer(status, body);
     const error = await failure(client.selectRole(SESSION_KEY, TOKEN, ROLE));
