@@ -310,7 +310,13 @@ describe('ProfessionalSessionClient A003 deleteSession', () => {
     expect(await client.deleteSession(SESSION_KEY)).toBe('already-ended');
   });
 
-  it.each([500, 404, 401])('maps %i to ErsUnexpectedResponseError without retrying', async (status) => {
+  it.each([404, 410])('treats %i (not found) as already ended, without retrying', async (status) => {
+    stub.answer(status);
+    expect(await client.deleteSession(SESSION_KEY)).toBe('already-ended');
+    expect(stub.received).toHaveLength(1);
+  });
+
+  it.each([500, 401])('maps %i to ErsUnexpectedResponseError without retrying', async (status) => {
     stub.answer(status);
     const error = await failure(client.deleteSession(SESSION_KEY));
     expect(error).toBeInstanceOf(ErsUnexpectedResponseError);

@@ -113,8 +113,11 @@ export class ProfessionalSessionClient implements ErsSessionClient {
       case 200:
       case 204:
         return 'deleted';
-      // e-RS answers 403 for an unknown or dead session key: it is already gone.
+      // e-RS answers 403 for an unknown or dead session key: it is already gone. 404 and 410
+      // ("not found") mean the same; retrying them would only send more A003s.
       case 403:
+      case 404:
+      case 410:
         return 'already-ended';
       default:
         throw new ErsUnexpectedResponseError('A003', answer.status);
