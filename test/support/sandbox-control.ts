@@ -1,42 +1,12 @@
-export interface Card {
-  label: string;
-  token: string;
-  valid: boolean;
-  user: { identifier: string; firstName: string; lastName: string; middleName: string | null };
-  permissions: { businessFunction: string; orgIdentifier: string; orgName: string }[];
-}
+// The sandbox's own wire types (type-only: tests reach the sandbox over HTTP, as the gateway does).
+import type { BinaryFixtureView, SessionView, UploadView } from '../../apps/ers-sandbox/src/control/control.service';
+import type { TestCard } from '../../apps/ers-sandbox/src/fixtures/cards';
+import type { RecordedRequest as SandboxRecordedRequest } from '../../apps/ers-sandbox/src/state/request-log';
 
-export interface SandboxSession {
-  sessionKey: string;
-  previousKeys: string[];
-  userIdentifier: string;
-  role: { businessFunction: string; orgIdentifier: string } | null;
-  state: 'awaiting-role' | 'active' | 'deleted' | 'expired';
-  a002Count: number;
-  a003Count: number;
-  callCount: number;
-  cardLabel: string;
-  callsInFlight: number;
-  a003WhileCallsInFlight: number;
-}
-
-export interface RecordedRequest {
-  seq: number;
-  /** When the request arrived (ISO). */
-  at: string;
-  /** How long the sandbox took to answer; null while unanswered, dropped or hung. */
-  durationMs: number | null;
-  method: string;
-  path: string;
-  rawHeaderNames: string[];
-  headers: [string, string][];
-  sessionKey: string | null;
-  asid: string | null;
-  status: number | null;
-  operation: string | null;
-  bodyBytes: number;
-  bodySha256: string | null;
-}
+export type Card = TestCard;
+export type SandboxSession = SessionView;
+/** As it arrives over HTTP: the same fields, the outcome as a string. */
+export type RecordedRequest = SandboxRecordedRequest;
 
 /** The sandbox's `/_sandbox` controls, over HTTP. */
 export class SandboxControl {
@@ -85,10 +55,10 @@ export class SandboxControl {
   releaseHolds(): Promise<void> {
     return this.send('POST', '/holds/release');
   }
-  uploads(): Promise<{ id: string; fileName: string; bytes: number; sha256: string; complete: boolean }[]> {
+  uploads(): Promise<UploadView[]> {
     return this.send('GET', '/uploads');
   }
-  binaries(): Promise<{ id: string; bytes: number; sha256: string; contentType: string }[]> {
+  binaries(): Promise<BinaryFixtureView[]> {
     return this.send('GET', '/fixtures/binaries');
   }
 }
