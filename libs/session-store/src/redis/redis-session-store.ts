@@ -136,13 +136,11 @@ export class RedisSessionStore implements SessionStore {
   async beginCall(sessionId: string, callId: string): Promise<CallGrant> {
     const reply = await this.run('ersgwBeginCall', [
       this.key('S', hashSessionId(sessionId)),
-      this.key('X'),
       this.prefix,
       this.options.idleTimeoutMs,
       this.options.inFlightLeaseMs,
       callId,
       MARK_MARGIN_MS,
-      this.markRetentionMs,
     ]);
     if (reply === 0) return { status: 'no-session' };
     if (reply === 1) return { status: 'no-role' };

@@ -59,7 +59,9 @@ if ARGV[3] ~= '' then ae = tonumber(ARGV[3]) else ae = now + tonumber(ARGV[2]) e
 local ie = math.min(now + tonumber(ARGV[1]), ae)
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('HSET', KEYS[1], 'u', ARGV[4], 'r', ARGV[5], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(now), 'k', ARGV[6], 'p', ARGV[7])
-redis.call('PEXPIREAT', KEYS[1], fmt(ie + tonumber(ARGV[10])))
+-- The hash lives until its absolute expiry (+ grace): the sweeper deletes it at idle expiry,
+-- so a proxied call need not move its TTL (one command less on the hot path).
+redis.call('PEXPIREAT', KEYS[1], fmt(ae + tonumber(ARGV[10])))
 redis.call('HSET', KEYS[2], 'k', ARGV[6], 's', ARGV[8], 'ae', fmt(ae), 'n', '0')
 redis.call('PEXPIREAT', KEYS[2], fmt(ae + tonumber(ARGV[9])))
 redis.call('ZADD', KEYS[3], fmt(ie), ARGV[4])
@@ -80,11 +82,14 @@ return f
 );
 
 /**
- * The hot path. KEYS: S, X. ARGV: prefix, idleMs, leaseMs, callId, markRetentionMs, graceMs.
+ * The hot path. KEYS: S. ARGV: prefix, idleMs, leaseMs, callId, markMarginMs.
  * Returns 0 (no session), 1 (no role) or {u, k}: nothing else, to keep the reply small.
+ * It slides `ie` in the hash only: the expiry index X keeps the older (earlier) time, and the
+ * sweeper, which re-reads `ie` before ending anything, re-files a slid session when it meets it.
+ * That keeps a sorted-set update off every proxied call.
  */
 export const BEGIN_CALL = script(
-  2,
+  1,
   `
 local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'k')
 if not f[1] then return 0 end
@@ -92,10 +97,7 @@ local now = now_ms()
 local ae = tonumber(f[4])
 if tonumber(f[3]) <= now or ae <= now then return 0 end
 if f[2] ~= '1' then return 1 end
-local ie = math.min(now + tonumber(ARGV[2]), ae)
-redis.call('HSET', KEYS[1], 'ie', fmt(ie))
-redis.call('PEXPIREAT', KEYS[1], fmt(ie + tonumber(ARGV[6])))
-redis.call('ZADD', KEYS[2], fmt(ie), f[1])
+redis.call('HSET', KEYS[1], 'ie', fmt(math.min(now + tonumber(ARGV[2]), ae)))
 local fk = ARGV[1] .. 'F:' .. f[1]
 local lease = now + tonumber(ARGV[3])
 redis.call('ZADD', fk, fmt(lease), ARGV[4])
@@ -141,7 +143,7 @@ local now = now_ms()
 if tonumber(f[2]) <= now or tonumber(f[3]) <= now then return false end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'u', ARGV[6], 'r', '1', 'ie', f[2], 'ae', f[3], 'c', f[4], 'k', ARGV[3], 'p', ARGV[2])
-redis.call('PEXPIREAT', KEYS[2], fmt(tonumber(f[2]) + tonumber(ARGV[8])))
+redis.call('PEXPIREAT', KEYS[2], fmt(tonumber(f[3]) + tonumber(ARGV[8])))
 redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[7])
 redis.call('HSET', KEYS[3], 'k', ARGV[3], 's', ARGV[5])
