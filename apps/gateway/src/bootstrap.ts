@@ -129,7 +129,7 @@ function registerAccessLog(fastify: FastifyInstance, metrics: GatewayMetrics, lo
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
-    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    const seconds = (performance.now() - request.startedAt) / 1000;
     metrics.recordRequest(route, request.method, status, seconds);
     const queryAt = request.url.indexOf('?');
     const entry = {

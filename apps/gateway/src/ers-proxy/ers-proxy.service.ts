@@ -51,7 +51,7 @@ export class ErsProxyService {
         this.logger.warn({ event: 'in-flight-clear-failed', upstream: grant.upstreamId, err: describe(error) }, 'could not clear an in-flight mark; its lease will');
       });
     };
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     try {
       const upstream = await this.forwarder.forward({
         method: request.method,
@@ -61,7 +61,7 @@ export class ErsProxyService {
         sessionKey: grant.sessionKey,
         correlationId: request.correlationId,
       });
-      this.metrics.upstreamDuration.observe({ operation: 'proxy' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.metrics.proxyUpstreamDuration.observe((performance.now() - started) / 1000);
       request.ersTransactionId = upstream.transactionId;
       upstream.body.once('close', release);
       if (upstream.headers.Location !== undefined) {

@@ -32,6 +32,9 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** The proxy's series of `upstreamDuration`, bound once (it is observed on every call). */
+  readonly proxyUpstreamDuration = this.upstreamDuration.labels({ operation: 'proxy' });
+
   readonly upstreamErrors = new Counter({
     name: 'ersgw_upstream_errors_total',
     help: 'e-RS calls that failed, by operation and kind (timeout, unavailable, unexpected)',

@@ -6,8 +6,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** From the client's `X-Correlation-ID` when well-formed, else generated. */
     correlationId: string;
-    /** High-resolution start time, for the access log and the latency histogram. */
-    startedAt: bigint;
+    /** `performance.now()` at arrival, for the access log and the latency histogram. */
+    startedAt: number;
     /** Short, non-secret id of the upstream e-RS session a call used (for the access log). */
     upstreamId: string | undefined;
     /** e-RS's `X_ERS_TRANSACTION_ID` for the access log (support asks for it). */
@@ -26,14 +26,14 @@ export function correlationIdFrom(value: string | string[] | undefined): string 
 /** Declares the per-request context fields (so every request object has the same shape). */
 export function decorateRequestContext(fastify: FastifyInstance): void {
   fastify.decorateRequest('correlationId', '');
-  fastify.decorateRequest('startedAt', 0n);
+  fastify.decorateRequest('startedAt', 0);
   fastify.decorateRequest('upstreamId', undefined);
   fastify.decorateRequest('ersTransactionId', undefined);
 }
 
 /** Starts a request's context: correlation id (echoed on every answer) and start time. */
 export function startRequestContext(request: FastifyRequest, reply: FastifyReply): void {
-  request.startedAt = process.hrtime.bigint();
+  request.startedAt = performance.now();
   request.correlationId = correlationIdFrom(request.headers[CORRELATION_HEADER_LOWER]);
   reply.header(CORRELATION_ID_HEADER, request.correlationId);
 }
