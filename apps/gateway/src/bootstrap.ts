@@ -9,6 +9,8 @@ import { GatewayConfig } from '@libs/config';
 import { registerCors } from './api-guard/cors';
 import { GatewayModule } from './gateway.module';
 import { DrainState } from './health/drain-state';
+import { AccessLog } from './logging/access-log';
+import { stdoutLineWriter } from './logging/line-writer';
 import { type GatewayLogger, NestPinoLogger, createLogger } from './logging/logger';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 import { buildOpenApiDocument } from './openapi/build-openapi-document';
@@ -32,7 +34,8 @@ export interface GatewayApp {
  * function, so what is tested is what is deployed.
  */
 export async function createGatewayApp(config: GatewayConfig, options: GatewayAppOptions = {}): Promise<GatewayApp> {
-  const logger = createLogger(config.log.level, options.logDestination);
+  const destination = options.logDestination ?? stdoutLineWriter();
+  const logger = createLogger(config.log.level, destination);
   const adapter = new FastifyAdapter({
     // Fastify takes a hop count here; Nest's adapter type lists only the other forms.
     trustProxy: (config.http.trustProxyHops > 0 ? config.http.trustProxyHops : false) as boolean,
@@ -57,18 +60,18 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     bodyParser: false,
     abortOnError: false,
   });
-  await configureApp(app, config, logger);
+  await configureApp(app, config, new AccessLog(config.log.level, destination));
   await app.init();
   app.get(OpenApiDocument).document = buildOpenApiDocument(app, config.cookie.name);
   return { app, logger };
 }
 
-async function configureApp(app: NestFastifyApplication, config: GatewayConfig, logger: GatewayLogger): Promise<void> {
+async function configureApp(app: NestFastifyApplication, config: GatewayConfig, accessLog: AccessLog): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   decorateRequestContext(fastify);
   registerCors(fastify, config.http.allowedOrigins);
   registerRequestStart(fastify, app.get(DrainState));
-  registerAccessLog(fastify, app.get(GatewayMetrics), logger);
+  registerAccessLog(fastify, app.get(GatewayMetrics), accessLog);
   // No body is parsed by Fastify: proxied bodies are streamed to e-RS untouched, and session
   // bodies are read (JSON only, size-capped) by JsonBodyGuard after the anti-forgery checks.
   fastify.removeAllContentTypeParsers();
@@ -125,14 +128,14 @@ function registerRequestStart(fastify: FastifyInstance, drain: DrainState): void
 }
 
 /** One access-log line and the request metrics per answer, by route template (never the id-bearing path). */
-function registerAccessLog(fastify: FastifyInstance, metrics: GatewayMetrics, logger: GatewayLogger): void {
+function registerAccessLog(fastify: FastifyInstance, metrics: GatewayMetrics, accessLog: AccessLog): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     const seconds = (performance.now() - request.startedAt) / 1000;
     metrics.recordRequest(route, request.method, status, seconds);
     const queryAt = request.url.indexOf('?');
-    const entry = {
+    accessLog.write(route.startsWith('/health') || route === '/metrics' ? 'debug' : 'info', {
       method: request.method,
       path: queryAt === -1 ? request.url : request.url.slice(0, queryAt),
       status,
@@ -140,9 +143,7 @@ function registerAccessLog(fastify: FastifyInstance, metrics: GatewayMetrics, lo
       correlationId: request.correlationId,
       upstream: request.upstreamId,
       ersTransactionId: request.ersTransactionId,
-    };
-    if (route.startsWith('/health') || route === '/metrics') logger.debug(entry, 'request');
-    else logger.info(entry, 'request');
+    });
     done();
   });
 }

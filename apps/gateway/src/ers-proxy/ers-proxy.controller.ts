@@ -17,7 +17,7 @@ export class ErsProxyController {
     @Current() grant: ErsCallGrant,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
-  ): Promise<FastifyReply> {
+  ): Promise<void> {
     return this.proxy.forward(grant, request, reply);
   }
 }

@@ -1,8 +1,9 @@
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayConfig } from '@libs/config';
-import { ErsClientError, ErsForwarder } from '@libs/ers-client';
+import { ErsClientError, ErsForwarder, type ForwardSink, type ForwardedHead } from '@libs/ers-client';
 import { InjectSessionStore, SessionStore } from '@libs/session-store';
 import { GatewayLogger, InjectLogger } from '../logging/logger';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -18,12 +19,13 @@ const PROXY_PATH_PREFIX = '/api/ers';
 class BodyTooLargeError extends Error {}
 
 /**
- * One proxied call: forward to e-RS with the session key, stream the answer back, and clear the
- * in-flight mark when e-RS has finished answering (off the response's critical path).
+ * One proxied call: forward to e-RS with the session key, stream the answer straight into the
+ * browser's response (undici `stream` into the raw response: no intermediate stream, no Fastify
+ * send pipeline), and clear the in-flight mark when e-RS has finished answering.
  *
  * A browser that goes away does not abort the e-RS call before e-RS answers: the call is in flight
- * at e-RS either way, so its mark must stay until then (and Fastify destroys the answer's stream
- * when it cannot be delivered, which releases the mark).
+ * at e-RS either way, so its mark must stay until then. Once e-RS answers, writing to the gone
+ * browser fails, which aborts the rest of the answer and releases the mark.
  */
 @Injectable()
 export class ErsProxyService {
@@ -35,59 +37,69 @@ export class ErsProxyService {
     @InjectSessionStore() private readonly store: SessionStore,
     @InjectLogger() private readonly logger: GatewayLogger,
     private readonly sessions: SessionService,
-    private readonly metrics: GatewayMetrics,
+    readonly metrics: GatewayMetrics,
     config: GatewayConfig,
   ) {
     this.maxBodyBytes = config.http.maxBodyBytes;
     this.upstreamBase = config.ers.baseUrl;
   }
 
-  async forward(grant: ErsCallGrant, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      this.store.endCall(grant.upstreamId, grant.callId).catch((error: unknown) => {
-        this.logger.warn({ event: 'in-flight-clear-failed', upstream: grant.upstreamId, err: describe(error) }, 'could not clear an in-flight mark; its lease will');
-      });
-    };
-    const started = performance.now();
+  async forward(grant: ErsCallGrant, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const call = new ProxyCall(this, request, reply);
     try {
-      const upstream = await this.forwarder.forward({
-        method: request.method,
-        path: grant.path,
-        headers: request.headers,
-        body: this.requestBody(request),
-        sessionKey: grant.sessionKey,
-        correlationId: request.correlationId,
-      });
-      this.metrics.proxyUpstreamDuration.observe((performance.now() - started) / 1000);
-      request.ersTransactionId = upstream.transactionId;
-      upstream.body.once('close', release);
-      if (upstream.headers.Location !== undefined) {
-        upstream.headers.Location = this.gatewayLocation(upstream.headers.Location);
-      }
-      if (upstream.status === 403) {
-        const body = await readAtMost(upstream.body, MAX_403_BODY_BYTES);
-        if (body.length === 0) {
-          // e-RS answers a dead, expired or unknown session key with a bare 403 (no body).
-          release();
-          await this.sessions.end(grant.sessionId, 'session-expired');
-          throw new GatewayError('session-expired', 'Your e-RS session has ended; insert your card and sign in again.', true);
-        }
-        return reply.code(403).headers(upstream.headers).send(body);
-      }
-      return reply.code(upstream.status).headers(upstream.headers).send(upstream.body);
+      await this.forwarder.forwardTo(
+        {
+          method: request.method,
+          path: grant.path,
+          headers: request.headers,
+          body: this.requestBody(request),
+          sessionKey: grant.sessionKey,
+          correlationId: request.correlationId,
+        },
+        call,
+      );
     } catch (error) {
-      release();
+      this.release(grant);
       if (error instanceof ErsClientError) {
         this.metrics.upstreamErrors.inc({ operation: 'proxy', kind: error.name });
+      }
+      if (call.streaming) {
+        // The answer had started: undici has destroyed the response, the browser sees it cut off.
+        this.logger.warn(
+          { event: 'proxied-answer-cut', upstream: grant.upstreamId, correlationId: request.correlationId, err: describe(error) },
+          'a proxied answer was cut short',
+        );
+        return;
       }
       if (error instanceof BodyTooLargeError) {
         throw new GatewayError('payload-too-large', `Request bodies are at most ${this.maxBodyBytes} bytes.`);
       }
       throw error;
     }
+    this.release(grant);
+    const forbidden = call.forbidden;
+    if (forbidden !== null) {
+      const body = forbidden.body();
+      if (body.length === 0) {
+        // e-RS answers a dead, expired or unknown session key with a bare 403 (no body).
+        await this.sessions.end(grant.sessionId, 'session-expired');
+        throw new GatewayError('session-expired', 'Your e-RS session has ended; insert your card and sign in again.', true);
+      }
+      await reply.code(403).headers(forbidden.headers).send(body);
+    }
+  }
+
+  /** e-RS's `Location` points into e-RS; the browser needs the same resource through us. */
+  gatewayLocation(location: string): string {
+    return location.startsWith(this.upstreamBase)
+      ? PROXY_PATH_PREFIX + location.slice(this.upstreamBase.length)
+      : location;
+  }
+
+  private release(grant: ErsCallGrant): void {
+    this.store.endCall(grant.upstreamId, grant.callId).catch((error: unknown) => {
+      this.logger.warn({ event: 'in-flight-clear-failed', upstream: grant.upstreamId, err: describe(error) }, 'could not clear an in-flight mark; its lease will');
+    });
   }
 
   /** The browser's body as a stream, never buffered; refused early when declared too large. */
@@ -102,36 +114,78 @@ export class ErsProxyService {
     if (request.headers['transfer-encoding'] === undefined) return null;
     return request.raw.pipe(new ByteLimit(this.maxBodyBytes));
   }
+}
 
-  /** e-RS's `Location` points into e-RS; the browser needs the same resource through us. */
-  private gatewayLocation(location: string): string {
-    return location.startsWith(this.upstreamBase)
-      ? PROXY_PATH_PREFIX + location.slice(this.upstreamBase.length)
-      : location;
+/**
+ * Where one call's answer goes. A 403 is collected (a bare 403 means the e-RS session is dead,
+ * which the gateway must answer itself); any other answer takes over the raw response: the
+ * headers Fastify holds so far (security, correlation id, no-store) plus e-RS's allowed ones.
+ */
+class ProxyCall implements ForwardSink {
+  streaming = false;
+  forbidden: CollectedAnswer | null = null;
+
+  constructor(
+    private readonly service: ErsProxyService,
+    private readonly request: FastifyRequest,
+    private readonly reply: FastifyReply,
+  ) {}
+
+  open(head: ForwardedHead): Writable {
+    this.service.metrics.proxyUpstreamDuration.observe((performance.now() - this.request.startedAt) / 1000);
+    this.request.ersTransactionId = head.transactionId;
+    const headers = head.headers;
+    if (headers.Location !== undefined) headers.Location = this.service.gatewayLocation(headers.Location);
+    if (head.status === 403) {
+      this.forbidden = new CollectedAnswer(headers, MAX_403_BODY_BYTES);
+      return this.forbidden;
+    }
+    this.streaming = true;
+    const reply = this.reply.hijack();
+    const response = reply.raw;
+    response.writeHead(head.status, Object.assign(reply.getHeaders(), headers) as OutgoingHttpHeaders);
+    return response;
+  }
+}
+
+/** Collects a small answer (a 403's OperationOutcome), failing past `limit`. */
+class CollectedAnswer extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    readonly headers: Record<string, string>,
+    private readonly limit: number,
+  ) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.size += chunk.length;
+    if (this.size > this.limit) {
+      callback(new Error('403 body too large'));
+      return;
+    }
+    this.chunks.push(chunk);
+    callback();
+  }
+
+  body(): Buffer {
+    return Buffer.concat(this.chunks);
   }
 }
 
 /** Passes bytes through until `limit`, then fails the stream (a chunked body that is too large). */
 class ByteLimit extends Transform {
   private seen = 0;
+
   constructor(private readonly limit: number) {
     super();
   }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.seen += chunk.length;
     if (this.seen > this.limit) callback(new BodyTooLargeError());
     else callback(null, chunk);
   }
-}
-
-async function readAtMost(body: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limit) throw new Error('403 body too large');
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }

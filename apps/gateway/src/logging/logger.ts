@@ -1,5 +1,6 @@
 import { Inject, type LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { stdoutLineWriter } from './line-writer';
 
 /** The process's one structured logger (pino, JSON lines on stdout). */
 export const GatewayLogger = Symbol('GatewayLogger');
@@ -28,16 +29,18 @@ const REDACTED_PATHS = [
   'upstream.ssoToken',
 ];
 
-export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
+export const LOG_SERVICE_NAME = 'ers-gateway';
+
+export function createLogger(level: LevelWithSilent, destination: DestinationStream = stdoutLineWriter()): Logger {
   return pino(
     {
       level,
-      base: { service: 'ers-gateway' },
+      base: { service: LOG_SERVICE_NAME },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination,
   );
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
-import { Pool, errors as undiciErrors } from 'undici';
+import type { Readable, Writable } from 'node:stream';
+import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
 import { ErsTimeoutError, ErsUnavailableError } from '../errors';
 import { passedBackResponseHeaders, upstreamRequestHeaders } from './forwarding-headers';
 
@@ -26,13 +26,22 @@ export interface ForwardRequest {
   signal?: AbortSignal;
 }
 
-export interface ForwardedResponse {
+/** e-RS's answer, before its body. */
+export interface ForwardedHead {
   status: number;
   /** Only the headers a browser may see, canonical names. */
   headers: Record<string, string>;
   /** e-RS's `X_ERS_TRANSACTION_ID`, for the access log. */
   transactionId: string | undefined;
-  body: Readable;
+}
+
+/**
+ * Where one call's answer goes: `open` is called once, when e-RS's answer head has arrived, and
+ * returns the stream its body is written into (with backpressure); it is ended when e-RS's body
+ * ends, and destroyed if the body fails. One object per call and no closures: the hot path.
+ */
+export interface ForwardSink {
+  open(head: ForwardedHead): Writable;
 }
 
 /**
@@ -66,22 +75,25 @@ export class ErsForwarder {
     });
   }
 
-  async forward(request: ForwardRequest): Promise<ForwardedResponse> {
+  /**
+   * Sends the call and streams e-RS's answer into what `sink.open` returns (undici `stream`: no
+   * intermediate Readable). Settles when the answer's body has been written out; rejects with
+   * `ErsTimeoutError`/`ErsUnavailableError` when e-RS cannot be reached or stalls. When the
+   * failure comes after `open`, the sink's stream has been destroyed with it.
+   */
+  async forwardTo(request: ForwardRequest, sink: ForwardSink): Promise<void> {
     try {
-      const response = await this.pool.request({
-        method: request.method,
-        path: `${this.basePath}/${request.path}`,
-        headers: upstreamRequestHeaders(request.headers, this.asid, request.sessionKey, request.correlationId),
-        body: request.body,
-        signal: request.signal,
-      });
-      const transactionId = response.headers['x_ers_transaction_id'];
-      return {
-        status: response.statusCode,
-        headers: passedBackResponseHeaders(response.headers),
-        transactionId: typeof transactionId === 'string' ? transactionId : undefined,
-        body: response.body,
-      };
+      await this.pool.stream(
+        {
+          method: request.method,
+          path: `${this.basePath}/${request.path}`,
+          headers: upstreamRequestHeaders(request.headers, this.asid, request.sessionKey, request.correlationId),
+          body: request.body,
+          signal: request.signal,
+          opaque: sink,
+        },
+        openSink,
+      );
     } catch (error) {
       throw this.translate(error);
     }
@@ -105,6 +117,16 @@ export class ErsForwarder {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** undici's stream factory: one function for every call (the sink travels as `opaque`). */
+function openSink({ statusCode, headers, opaque }: Dispatcher.StreamFactoryData<ForwardSink>): Writable {
+  const transactionId = headers['x_ers_transaction_id'];
+  return (opaque).open({
+    status: statusCode,
+    headers: passedBackResponseHeaders(headers),
+    transactionId: typeof transactionId === 'string' ? transactionId : undefined,
+  });
 }
 
 const TRANSPORT_ERROR_CODES = new Set([

@@ -148,8 +148,9 @@ describe('RedisSessionStore on Redis', () => {
     expect(await store.get(attacker)).toBeNull();
   });
 
-  it('beginCall costs exactly one command (EVALSHA) and endCall exactly one (ZREM)', async () => {
-    const { store } = await open();
+  it('beginCall costs exactly one command (EVALSHA); calls ending together are cleared by one command', async () => {
+    const prefix = `one${randomBytes(4).toString('hex')}:`;
+    const { store, redis } = await open(undefined, prefix);
     const id = newSessionId();
     const { upstreamId } = await store.create(id, newUpstream());
     await store.beginCall(id, 'warm-up'); // the first use of a script on a connection is an EVAL
@@ -172,10 +173,14 @@ describe('RedisSessionStore on Redis', () => {
     expect(grant.status).toBe('ok');
     expect(seen.map((args) => args[0]?.toLowerCase())).toEqual(['evalsha']);
 
+    const others = await Promise.all(['b', 'c'].map(async (name) => (await store.beginCall(id, name), name)));
+    expect(await redis.zcard(`${prefix}F:${upstreamId}`)).toBe(3);
     seen.length = 0;
-    await store.endCall(upstreamId, 'measured');
+    await Promise.all([store.endCall(upstreamId, 'measured'), ...others.map((name) => store.endCall(upstreamId, name))]);
+    expect(await redis.zcard(`${prefix}F:${upstreamId}`)).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(seen.map((args) => args[0]?.toLowerCase())).toEqual(['zrem']);
+    // The test's own ZCARDs aside, the three marks went in one EVALSHA.
+    expect(seen.map((args) => args[0]?.toLowerCase()).filter((name) => name !== 'zcard')).toEqual(['evalsha']);
   });
 
   it('still ends and closes a session whose hash Redis already dropped', async () => {

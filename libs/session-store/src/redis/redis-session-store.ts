@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomUUID } from 'node:crypto';
 import type { SessionCipher } from '../cipher/session-cipher';
 import { StoreUnavailableError } from '../errors';
 import type { SessionStoreOptions } from '../session-store.options';
@@ -17,7 +17,7 @@ import type {
   UpstreamSecrets,
 } from '../session-store.port';
 import type { RedisConnection } from './redis-connection';
-import { SCRIPTS, type ScriptName } from './scripts/session-scripts';
+import { BEGIN_CALL, SCRIPTS, type ScriptName } from './scripts/session-scripts';
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
   /** Prefix of every key (default `ersgw:`). */
@@ -36,8 +36,29 @@ const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 const MARK_MARGIN_MS = 5_000;
 /** A claim looks at this many times `limit` due closes, since some are skipped (in flight). */
 const CLAIM_SCAN_FACTOR = 4;
+const BEGIN_CALL_SHA = createHash('sha1').update(BEGIN_CALL.lua).digest('hex');
+/** How long ended calls wait to be cleared together, and how many go in one command at most. */
+const END_CALL_BATCH_MS = 2;
+const END_CALL_BATCH_MAX = 256;
 /** A close whose key we cannot decrypt waits this long for an instance that holds the right key. */
 const UNREADABLE_CLOSE_RETRY_MS = 60_000;
+
+/** Ended calls whose marks are cleared in one command; one promise for all of them. */
+class EndCallBatch {
+  readonly args: string[];
+  readonly done: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+  timer: NodeJS.Timeout | undefined;
+
+  constructor(prefix: string) {
+    this.args = [prefix];
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
 
 /** What the profile blob holds: everything of a session that is not an index field. */
 interface Profile {
@@ -73,6 +94,7 @@ export class RedisSessionStore implements SessionStore {
   /** Tombstones and the grace an expired session hash keeps in Redis: the in-flight lease + 5 s. */
   private readonly markRetentionMs: number;
   private readonly scripts: Record<ScriptName, ScriptCall>;
+  private endBatch: EndCallBatch | null = null;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -133,15 +155,24 @@ export class RedisSessionStore implements SessionStore {
     return reply === null ? null : this.toSession(reply);
   }
 
+  /**
+   * The hot path: EVALSHA sent directly (no per-call wrapper closures or promise chains), EVAL
+   * only when Redis has lost the script (after a restart or SCRIPT FLUSH).
+   */
   async beginCall(sessionId: string, callId: string): Promise<CallGrant> {
-    const reply = await this.run('ersgwBeginCall', [
-      this.key('S', hashSessionId(sessionId)),
-      this.prefix,
-      this.options.idleTimeoutMs,
-      this.options.inFlightLeaseMs,
-      callId,
-      MARK_MARGIN_MS,
-    ]);
+    const key = this.key('S', hashSessionId(sessionId));
+    const { idleTimeoutMs, inFlightLeaseMs } = this.options;
+    let reply: ScriptReply;
+    try {
+      try {
+        reply = await this.redis.evalsha(BEGIN_CALL_SHA, 1, key, this.prefix, idleTimeoutMs, inFlightLeaseMs, callId, MARK_MARGIN_MS);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        reply = await this.redis.eval(BEGIN_CALL.lua, 1, key, this.prefix, idleTimeoutMs, inFlightLeaseMs, callId, MARK_MARGIN_MS);
+      }
+    } catch (error) {
+      throw new StoreUnavailableError(undefined, { cause: error });
+    }
     if (reply === 0) return { status: 'no-session' };
     if (reply === 1) return { status: 'no-role' };
     const [upstreamId, k] = strings(reply, 2);
@@ -168,9 +199,30 @@ export class RedisSessionStore implements SessionStore {
     return session;
   }
 
-  async endCall(upstreamId: string, callId: string): Promise<void> {
-    await this.guard(() => this.redis.zrem(this.key('F', upstreamId), callId));
+  /**
+   * Batched: every mark cleared within `END_CALL_BATCH_MS` goes in one command, so a busy
+   * instance pays a fraction of a round trip per call. The promise settles when that command has.
+   */
+  endCall(upstreamId: string, callId: string): Promise<void> {
+    let batch = this.endBatch;
+    if (batch === null) {
+      batch = new EndCallBatch(this.prefix);
+      this.endBatch = batch;
+      batch.timer = setTimeout(this.flushEnds, END_CALL_BATCH_MS);
+    }
+    batch.args.push(upstreamId, callId);
+    if (batch.args.length >= END_CALL_BATCH_MAX * 2 + 1) this.flushEnds();
+    return batch.done;
   }
+
+  /** Sends the pending batch of ended calls now (also on close, so no mark waits for its lease). */
+  private readonly flushEnds = (): void => {
+    const batch = this.endBatch;
+    if (batch === null) return;
+    this.endBatch = null;
+    clearTimeout(batch.timer);
+    this.run('ersgwEndCalls', batch.args).then(batch.resolve, batch.reject);
+  };
 
   async commitRole(
     oldSessionId: string,
@@ -334,6 +386,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    const pending = this.endBatch?.done.catch(() => undefined);
+    this.flushEnds();
+    await pending;
     if (!this.ownsConnection) return;
     try {
       await this.redis.quit();
@@ -409,7 +464,7 @@ export class RedisSessionStore implements SessionStore {
 
 /** The store keeps only this hash of the cookie value, never the value. */
 export function hashSessionId(sessionId: string): string {
-  return createHash('sha256').update(sessionId, 'utf8').digest('base64url');
+  return hash('sha256', sessionId, 'base64url');
 }
 
 /** Binds a blob to its upstream record and field, so blobs cannot be swapped between records. */
@@ -443,6 +498,10 @@ function strings(reply: ScriptReply, n: number): string[] {
     else throw new StoreUnavailableError('unexpected reply from the session store');
   }
   return out;
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
 function escapeGlob(value: string): string {

@@ -151,6 +151,21 @@ return {f[2], f[3], f[4]}
 `,
 );
 
+/**
+ * KEYS: none. ARGV: prefix, then (u, callId) pairs. Clears the in-flight marks of calls that have
+ * ended: the store batches them (one command for every call that ended within a millisecond or
+ * two) so clearing a mark costs a proxied call a fraction of a Redis round trip.
+ */
+export const END_CALLS = script(
+  0,
+  `
+for i = 2, #ARGV, 2 do
+  redis.call('ZREM', ARGV[1] .. 'F:' .. ARGV[i], ARGV[i + 1])
+end
+return 0
+`,
+);
+
 /** KEYS: T. ARGV: prefix, callId. Clears a mark left on a session id that has since stopped working. */
 export const CLEAR_ORPHAN_MARK = script(
   1,
@@ -354,6 +369,7 @@ export const SCRIPTS = {
   ersgwBeginCall: BEGIN_CALL,
   ersgwBeginSessionCall: BEGIN_SESSION_CALL,
   ersgwCommitRole: COMMIT_ROLE,
+  ersgwEndCalls: END_CALLS,
   ersgwClearOrphanMark: CLEAR_ORPHAN_MARK,
   ersgwEnd: END,
   ersgwQueueClose: QUEUE_CLOSE,

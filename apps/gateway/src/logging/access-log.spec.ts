@@ -1,0 +1,102 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { AccessLog, type AccessEntry } from './access-log';
+import { LineWriter } from './line-writer';
+
+const entry = (over: Partial<AccessEntry> = {}): AccessEntry => ({
+  method: 'GET',
+  path: '/api/ers/STU3/v1/ReferralRequest/1',
+  status: 200,
+  ms: 3.4,
+  correlationId: 'c-1',
+  upstream: '5e0b7a8e-4c1d-4f7e-9a53-0d3c1b2a9f10',
+  ersTransactionId: 'tx-9',
+  ...over,
+});
+
+const capture = (): { lines: string[]; write: (line: string) => void } => {
+  const lines: string[] = [];
+  return { lines, write: (line) => lines.push(line) };
+};
+
+describe('AccessLog', () => {
+  it('writes the line pino would write for the same fields (same keys, same order, same values)', () => {
+    const ours = capture();
+    new AccessLog('info', ours).write('info', entry());
+    const theirs = capture();
+    pino(
+      { level: 'info', base: { service: 'ers-gateway' }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+      theirs,
+    ).info(entry(), 'request');
+    const a = JSON.parse(ours.lines[0] ?? '') as Record<string, unknown>;
+    const b = JSON.parse(theirs.lines[0] ?? '') as Record<string, unknown>;
+    expect(Object.keys(a)).toEqual(Object.keys(b));
+    expect({ ...a, time: 0 }).toEqual({ ...b, time: 0 });
+    expect(Date.parse(String(a.time))).not.toBeNaN();
+    expect(ours.lines[0]?.endsWith('}\n')).toBe(true);
+  });
+
+  it('leaves out an absent upstream id and e-RS transaction id, as pino leaves out undefined fields', () => {
+    const out = capture();
+    new AccessLog('info', out).write('info', entry({ upstream: undefined, ersTransactionId: undefined }));
+    const line = JSON.parse(out.lines[0] ?? '') as Record<string, unknown>;
+    expect(line).not.toHaveProperty('upstream');
+    expect(line).not.toHaveProperty('ersTransactionId');
+    expect(line.msg).toBe('request');
+  });
+
+  it('escapes what it did not make: a path or transaction id with quotes, backslashes or control characters stays one valid line', () => {
+    const out = capture();
+    const path = '/api/ers/a"b\\c\u0001\n{"level":"fatal"}';
+    new AccessLog('info', out).write('info', entry({ path, ersTransactionId: '"}\n' }));
+    expect(out.lines).toHaveLength(1);
+    expect(out.lines[0]?.split('\n')).toHaveLength(2);
+    const line = JSON.parse(out.lines[0] ?? '') as Record<string, unknown>;
+    expect(line.path).toBe(path);
+    expect(line.level).toBe('info');
+    expect(line.ersTransactionId).toBe('"}\n');
+  });
+
+  it('honours LOG_LEVEL: debug lines only at debug, nothing when silent', () => {
+    const info = capture();
+    new AccessLog('info', info).write('debug', entry());
+    expect(info.lines).toEqual([]);
+    const debug = capture();
+    new AccessLog('debug', debug).write('debug', entry());
+    expect(JSON.parse(debug.lines[0] ?? '')).toMatchObject({ level: 'debug' });
+    const silent = capture();
+    new AccessLog('silent', silent).write('info', entry());
+    new AccessLog('warn', silent).write('info', entry());
+    expect(silent.lines).toEqual([]);
+  });
+});
+
+describe('LineWriter', () => {
+  it('gathers the lines of one event-loop turn into one write, in order', async () => {
+    const writes: string[] = [];
+    const writer = new LineWriter({ write: (chunk: string) => writes.push(chunk) });
+    writer.write('a\n');
+    writer.write('b\n');
+    writer.write('c\n');
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['a\nb\nc\n']);
+    writer.write('d\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['a\nb\nc\n', 'd\n']);
+  });
+
+  it('flush writes what is gathered at once (before an exit), and then has nothing left to write', () => {
+    const writes: string[] = [];
+    const writer = new LineWriter({ write: (chunk: string) => writes.push(chunk) });
+    writer.write('x\n');
+    let called = false;
+    writer.flush(() => {
+      called = true;
+    });
+    expect(called).toBe(true);
+    expect(writes).toEqual(['x\n']);
+    writer.flushSync();
+    expect(writes).toEqual(['x\n']);
+  });
+});

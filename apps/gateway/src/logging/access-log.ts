@@ -1,0 +1,64 @@
+import type { DestinationStream, LevelWithSilent } from 'pino';
+import { LOG_SERVICE_NAME } from './logger';
+
+const LEVEL_VALUES: Readonly<Record<LevelWithSilent, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
+};
+
+/** One answered request, as the access log records it. */
+export interface AccessEntry {
+  method: string;
+  /** The path without its query (a query may carry patient identifiers). */
+  path: string;
+  status: number;
+  ms: number;
+  correlationId: string;
+  upstream: string | undefined;
+  ersTransactionId: string | undefined;
+}
+
+/**
+ * The access log: one JSON line per answer, in exactly the shape the pino logger writes
+ * (`level` label, ISO `time`, `service`, the fields, `msg: "request"`), into the same destination.
+ * Formatted here rather than by pino because it runs on every proxied call: pino's generic
+ * serialiser and redaction pass cost several times as much. It can hold no secret by construction:
+ * every field is one of the above (the correlation id is a checked token, the upstream id our own
+ * UUID, strings from outside are JSON-escaped), and a test proves no secret reaches it.
+ */
+export class AccessLog {
+  private readonly threshold: number;
+  private lastMs = 0;
+  private lastIso = '';
+
+  constructor(
+    level: LevelWithSilent,
+    private readonly destination: DestinationStream,
+  ) {
+    this.threshold = LEVEL_VALUES[level];
+  }
+
+  /** Health checks and scrapes go at `debug`, everything else at `info`. */
+  write(level: 'info' | 'debug', entry: AccessEntry): void {
+    if (LEVEL_VALUES[level] < this.threshold) return;
+    let line = `{"level":"${level}","time":"${this.isoNow()}","service":"${LOG_SERVICE_NAME}","method":${JSON.stringify(entry.method)},"path":${JSON.stringify(entry.path)},"status":${entry.status},"ms":${entry.ms},"correlationId":${JSON.stringify(entry.correlationId)}`;
+    if (entry.upstream !== undefined) line += `,"upstream":${JSON.stringify(entry.upstream)}`;
+    if (entry.ersTransactionId !== undefined) line += `,"ersTransactionId":${JSON.stringify(entry.ersTransactionId)}`;
+    this.destination.write(`${line},"msg":"request"}\n`);
+  }
+
+  /** `Date#toISOString` once per millisecond, not once per line. */
+  private isoNow(): string {
+    const now = Date.now();
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.lastIso = new Date(now).toISOString();
+    }
+    return this.lastIso;
+  }
+}
