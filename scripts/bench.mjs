@@ -5,13 +5,16 @@
 //     (default 10 k), one with the large one (default 1 M), both seeded through the real store by
 //     scripts/bench-seed.mjs;
 //   - a fixed-response upstream ("e-RS": GET -> a 1453-byte e-RS-like JSON, other methods -> a small
-//     JSON once the body has been read), node:http with keep-alive;
+//     JSON once the body has been read; v1/_upload -> {"receivedBytes":N} once the body has been
+//     read, v1/_download -> 5 MiB of application/octet-stream), node:http with keep-alive;
 //   - a baseline: bare node:http + undici Pool proxy, no session, constant headers, same upstream;
 //   - the built gateway twice (one per Redis), NODE_ENV=production, access log on (to /dev/null).
 // It loads one target at a time with autocannon (in this process, 32 connections, rotating over
 // 100 cookies), in interleaved rounds, and measures CPU µs per request from /proc/PID/stat
 // (utime+stime of the target's process tree ÷ completed requests), req/s, p50, p99 and RSS.
 // Ratios are taken within a round and the median over rounds is reported.
+// Then, in rounds of their own, bodies go through the baseline and the 10 k-session gateway,
+// interleaved: a 100 kB JSON POST and a 5 MiB download, reported as CPU ms per MB of body.
 // Targets are pinned to cpu0; the load generator (this process), the upstream and Redis to cpu1.
 //
 //   npm run bench                 # full run: 3 rounds, 10 k vs 1 M sessions (a few minutes)
@@ -29,6 +32,14 @@ import { fileURLToPath } from 'node:url';
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.join(path.dirname(SELF), '..');
 const API_PATH = '/api/ers/v1/anything';
+// The body workloads: paths under v1/ (the only ones the gateway forwards, with STU3/), answered by
+// the upstream without looking at sessions.
+const UPLOAD_PATH = '/api/ers/v1/_upload';
+const UPLOAD_BYTES = 102_400;
+const DOWNLOAD_PATH = '/api/ers/v1/_download';
+const DOWNLOAD_BYTES = 5 * 1024 * 1024;
+// the upstream sees a gateway path under ERS_BASE_URL (/ers-api) instead of /api/ers
+const upstreamPath = (p) => '/ers-api' + p.slice('/api/ers'.length);
 
 
 // The shared perf lab's upstream answer (../shared/bench/upstream/resource.json): a 1453-byte
@@ -38,9 +49,33 @@ function resourceBody() {
   return process.env.BENCH_RESOURCE ? fs.readFileSync(process.env.BENCH_RESOURCE) : Buffer.from(RESOURCE_JSON);
 }
 
+// A request body of exactly UPLOAD_BYTES, valid JSON ({"pad":"xxx…"}) as an e-RS POST body would be.
+function uploadBody() {
+  const b = Buffer.from(`{"pad":"${'x'.repeat(UPLOAD_BYTES - '{"pad":""}'.length)}"}`);
+  if (b.length !== UPLOAD_BYTES) throw new Error(`upload body is ${b.length} bytes, not ${UPLOAD_BYTES}`);
+  return b;
+}
+
 async function runUpstream() {
   const BODY = resourceBody();
+  // allocated once: the download must cost the upstream (on the load cpu) as little as possible
+  const DOWNLOAD = Buffer.alloc(DOWNLOAD_BYTES, 'x');
   const server = http.createServer((req, res) => {
+    if (req.url === upstreamPath(DOWNLOAD_PATH)) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': DOWNLOAD.length });
+      return res.end(DOWNLOAD);
+    }
+    if (req.url === upstreamPath(UPLOAD_PATH)) {
+      // reads the whole body before answering, and says how much arrived (checked before the load)
+      let n = 0;
+      req.on('data', (c) => { n += c.length; });
+      req.on('end', () => {
+        const b = Buffer.from(JSON.stringify({ receivedBytes: n }));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length });
+        res.end(b);
+      });
+      return;
+    }
     if (req.url === '/ers-api/v1/_echo') {
       const b = Buffer.from(JSON.stringify({ xapiAsid: req.headers.xapi_asid ?? null, sessionKey: req.headers.http_x_session_key ?? null, cookie: req.headers.cookie ?? null }));
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length });
@@ -107,6 +142,9 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
   --warmup S             unmeasured load per target before the first round (default 6; quick 2)
   --rewarm S             unmeasured load right before every measured run (default 2; quick 1)
   --connections N        autocannon connections (default 32)
+  --body-duration S      measured seconds per body run (100 kB POST with --connections, 5 MiB
+                         download with 8; default 2), after at most 1 s unmeasured
+  --no-bodies            skip the body runs
   --cookies N            sessions the load rotates over (default 100)
   --sessions-small N     sessions in the first Redis (default 10000)
   --sessions-large N     sessions in the second Redis (default 1000000; quick 100000; 0 = skip)
@@ -127,7 +165,7 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     if (v === undefined || v.startsWith('--')) die(`--${n} needs a value`);
     return v;
   };
-  const known = new Set(['quick', 'rounds', 'duration', 'warmup', 'rewarm', 'connections', 'cookies', 'sessions-small', 'sessions-large', 'seed-procs', 'retries', 'max-foreign', 'no-pin', 'out', 'keep', 'help']);
+  const known = new Set(['quick', 'rounds', 'duration', 'warmup', 'rewarm', 'connections', 'body-duration', 'no-bodies', 'cookies', 'sessions-small', 'sessions-large', 'seed-procs', 'retries', 'max-foreign', 'no-pin', 'out', 'keep', 'help']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2))) die(`unknown option ${a} (see --help)`);
   if (flag('help') || argv.includes('-h')) { console.log(HELP); return; }
   const quick = flag('quick');
@@ -139,6 +177,11 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     warmup: num('warmup', quick ? 2 : 6),
     rewarm: num('rewarm', quick ? 1 : 2),
     connections: Math.max(1, Math.floor(num('connections', 32))),
+    // body runs are shorter than the GET runs: there are 4 of them per round (this keeps --quick
+    // under a minute and the full run near 4 minutes), and 2 s already holds ~100 CPU ticks of the
+    // target; what varies is the round, not the tick count
+    bodyDuration: num('body-duration', 2),
+    bodies: !flag('no-bodies'),
     cookies: Math.max(1, Math.floor(num('cookies', 100))),
     small: Math.max(1, Math.floor(num('sessions-small', 10_000))),
     large: Math.floor(num('sessions-large', quick ? 100_000 : 1_000_000)),
@@ -164,6 +207,9 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
   const RUN = fs.mkdtempSync(path.join(os.tmpdir(), 'ersgw-bench-'));
   const log = (...a) => console.error(`[bench ${((Date.now() - T0) / 1000).toFixed(1).padStart(5)}s] ${a.join(' ')}`);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // a wait that does not keep this process alive: stopProc's 5 s bound would otherwise hold the
+  // exit for 5 s after the last process has already stopped
+  const bound = (ms) => new Promise((r) => setTimeout(r, ms).unref());
 
   // ---------------------------------------------------------------- processes and cleanup
   const procs = [];
@@ -189,8 +235,8 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
   async function stopProc(p) {
     if (p.exited || !alive(p.pid)) return;
     try { process.kill(p.pid, 'SIGTERM'); } catch { return; }
-    await Promise.race([p.exitedP, sleep(5000)]);
-    if (!p.exited) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } await Promise.race([p.exitedP, sleep(2000)]); }
+    await Promise.race([p.exitedP, bound(5000)]);
+    if (!p.exited) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } await Promise.race([p.exitedP, bound(2000)]); }
   }
   async function stopAll() {
     if (stopping) return;
@@ -390,20 +436,42 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     }
     log('checks passed: 1453-byte answer, XAPI_ASID and the session\'s HTTP_X_SESSION_KEY reach the upstream, no Cookie; unknown cookie -> 401');
 
+    // the body workloads: session count does not matter for bytes, so only the 10 k gateway runs them
+    const upload = uploadBody();
+    const bodyLoads = opt.bodies ? [
+      { key: 'post100k', label: '100 kB JSON POST', method: 'POST', path: UPLOAD_PATH, body: upload, headers: { 'content-type': 'application/json' }, connections: opt.connections, bytes: UPLOAD_BYTES, way: 'up' },
+      // 8 × 5 MiB in flight is plenty; more only queues on the load cpu, which parses every byte
+      { key: 'get5m', label: '5 MiB download', method: 'GET', path: DOWNLOAD_PATH, connections: 8, bytes: DOWNLOAD_BYTES, way: 'down' },
+    ] : [];
+    const bodyTargets = opt.bodies ? targets.filter((t) => t.key === 'baseline' || t.key === 'gw-small') : [];
+    // a cut-short answer ends in a bare socket timeout: say which call it was
+    const named = (what, p) => p.catch((e) => { throw new Error(`${what}: ${e instanceof Error ? e.message : e}`); });
+    for (const t of bodyTargets) {
+      const p = await named(`${t.key}: POST ${UPLOAD_PATH}`, send(t.proc.port, 'POST', UPLOAD_PATH, { 'X-CSRF': '1', Cookie: t.cookies[0], 'Content-Type': 'application/json' }, upload));
+      let got = null;
+      try { got = JSON.parse(p.body.toString()).receivedBytes; } catch { /* not JSON: reported below */ }
+      if (p.status !== 200 || got !== UPLOAD_BYTES) throw new Error(`${t.key}: POST ${UPLOAD_PATH} with ${UPLOAD_BYTES} bytes answered ${p.status} ${p.body.toString().slice(0, 200)}, expected 200 {"receivedBytes":${UPLOAD_BYTES}}`);
+      const d = await named(`${t.key}: GET ${DOWNLOAD_PATH}`, send(t.proc.port, 'GET', DOWNLOAD_PATH, { 'X-CSRF': '1', Cookie: t.cookies[0] }));
+      if (d.status !== 200 || d.body.length !== DOWNLOAD_BYTES) throw new Error(`${t.key}: GET ${DOWNLOAD_PATH} answered ${d.status} with ${d.body.length} bytes, expected 200 with ${DOWNLOAD_BYTES}`);
+    }
+    if (opt.bodies) log(`body checks passed (${bodyTargets.map((t) => t.key).join(', ')}): the upstream received all ${UPLOAD_BYTES} bytes of the POST; all ${DOWNLOAD_BYTES} bytes of the download arrived`);
+
     // -------------------------------------------------------------- load + measurement
     const ourPids = () => [process.pid, ...procs.filter((p) => !p.exited).flatMap((p) => descendants(p.pid))];
-    const load = (t, seconds) => new Promise((resolve, reject) => {
+    // the GET workload of the main table; the body workloads (bodyLoads) have the same shape
+    const getLoad = { key: 'get', method: 'GET', path: API_PATH, connections: opt.connections, bytes: 0 };
+    const load = (t, seconds, w = getLoad) => new Promise((resolve, reject) => {
       let i = 0;
       const n = Math.min(opt.cookies, t.cookies.length);
       const inst = autocannon({
         url: `http://127.0.0.1:${t.proc.port}`,
-        connections: opt.connections,
+        connections: w.connections,
         pipelining: 1,
         duration: seconds,
         timeout: 10,
         requests: [{
-          method: 'GET', path: API_PATH,
-          setupRequest: (req) => ({ ...req, headers: { 'x-csrf': '1', cookie: t.cookies[i++ % n] } }),
+          method: w.method, path: w.path, ...(w.body ? { body: w.body } : {}),
+          setupRequest: (req) => ({ ...req, headers: { ...w.headers, 'x-csrf': '1', cookie: t.cookies[i++ % n] } }),
         }],
       }, (err, res) => (err ? reject(err) : resolve({ ...res, lat })));
       // autocannon's own percentiles are whole milliseconds: keep every 2xx latency (float ms) instead
@@ -428,12 +496,14 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
       }
       log(`other processes still use ${last.toFixed(0)} % of the machine - measuring anyway`);
     };
-    const measure = async (t) => {
-      if (opt.rewarm > 0) await load(t, opt.rewarm);
+    // after the body warm-up, 1 s (~400 MB) is enough to bring a target back to steady state
+    const rewarmFor = (w) => (w.bytes ? Math.min(opt.rewarm, 1) : opt.rewarm);
+    const measure = async (t, w = getLoad) => {
+      if (rewarmFor(w) > 0) await load(t, rewarmFor(w), w);
       await waitQuiet(opt.quick ? 1000 : 10_000);
       const pids = ourPids();
       const before = { t: treeTicks(t.tree), r: t.redis ? treeTicks([t.redis.pid]) : 0, all: treeTicks(pids), m: machineTicks(), c: cpuTimes() };
-      const res = await load(t, opt.duration);
+      const res = await load(t, w.bytes ? opt.bodyDuration : opt.duration, w);
       const after = { t: treeTicks(t.tree), r: t.redis ? treeTicks([t.redis.pid]) : 0, all: treeTicks(pids), m: machineTicks(), c: cpuTimes() };
       const reqs = res.requests.total;
       const us = 1e6 / CLK_TCK;
@@ -445,8 +515,26 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
         sutBusy: busy(String(SUT_CPU)), loadBusy: busy(String(LOAD_CPU)),
         foreign: Math.max(0, (100 * ((after.m.busy - before.m.busy) - (after.all - before.all))) / Math.max(1, after.m.total - before.m.total)),
       };
-      if (r.errors) log(`!! ${t.key}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx answers`);
+      if (w.bytes) {
+        // bytes of body moved in the workload's direction: only 2xx answers count (every one of them
+        // is a whole body: autocannon completes a response at its content-length); MB = 10^6 bytes
+        const mb = (res.lat.n * w.bytes) / 1e6;
+        r.mbps = mb / res.duration;
+        r.cpuMsPerMB = ((after.t - before.t) * 1000) / CLK_TCK / mb;
+      }
+      if (r.errors) log(`!! ${t.key}${w.bytes ? ` ${w.key}` : ''}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx answers`);
       return r;
+    };
+    // shared-machine guard (like the lab's): redo a run in which other processes used the machine
+    const measureClean = async (t, w, what) => {
+      let m = await measure(t, w);
+      for (let k = 0; k < opt.retries && m.foreign > opt.maxForeign; k++) {
+        log(`${what}: ${m.foreign.toFixed(0)} % of the machine went to other processes - measuring again`);
+        const again = await measure(t, w);
+        again.retried = (m.retried ?? 0) + 1;
+        m = again.foreign < m.foreign ? again : { ...m, retried: again.retried };
+      }
+      return m;
     };
 
     // background cost with no load (timers: close worker, sweeper, metrics), all targets at once
@@ -467,18 +555,35 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
       if (r % 2 === 1) order = order.reverse();
       const round = {};
       for (const t of order) {
-        let m = await measure(t);
-        // shared-machine guard (like the lab's): redo a run in which other processes used the machine
-        for (let k = 0; k < opt.retries && m.foreign > opt.maxForeign; k++) {
-          log(`round ${r + 1}/${opt.rounds} ${t.key}: ${m.foreign.toFixed(0)} % of the machine went to other processes - measuring again`);
-          const again = await measure(t);
-          again.retried = (m.retried ?? 0) + 1;
-          m = again.foreign < m.foreign ? again : { ...m, retried: again.retried };
-        }
+        const m = await measureClean(t, getLoad, `round ${r + 1}/${opt.rounds} ${t.key}`);
         round[t.key] = m;
         log(`round ${r + 1}/${opt.rounds} ${t.key.padEnd(9)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50.toFixed(1)} ms  p99 ${m.p99.toFixed(1)} ms  ${m.cpuUs.toFixed(1)} µs/req${t.redis ? ` (redis ${m.redisUs.toFixed(1)})` : ''}  RSS ${m.rssMB.toFixed(0)} MB  cpu${SUT_CPU} ${m.sutBusy.toFixed(0)} %  cpu${LOAD_CPU} ${m.loadBusy.toFixed(0)} %  foreign ${m.foreign.toFixed(1)} %`);
       }
       rounds.push(round);
+    }
+
+    // the bodies come after every GET round: 5 MiB answers leave the targets (and autocannon, which
+    // keeps each answer as a string) with heaps that would skew the next GET runs. Same scheme:
+    // rounds, baseline and gateway back to back, ratios within a round.
+    if (bodyLoads.length) {
+      // bodies run code the GETs never warmed (request streaming, large answers): their first
+      // seconds cost up to twice the steady state, more than a 1 s rewarm absorbs; one GET rewarm's
+      // worth per workload and target is enough
+      if (opt.warmup > 0 && opt.rewarm > 0) {
+        for (const w of bodyLoads) for (const t of bodyTargets) await load(t, opt.rewarm, w);
+        log(`bodies warmed up (${opt.rewarm} s of load per workload and target)`);
+      }
+      for (let r = 0; r < opt.rounds; r++) {
+        for (const w of bodyLoads) {
+          // with two targets the rotate-and-reverse above would always put the baseline first: the
+          // pair's order alternates instead
+          for (const t of r % 2 ? [...bodyTargets].reverse() : bodyTargets) {
+            const m = await measureClean(t, w, `body round ${r + 1}/${opt.rounds} ${w.key} ${t.key}`);
+            rounds[r][`${w.key}/${t.key}`] = m;
+            log(`body round ${r + 1}/${opt.rounds} ${w.key} ${t.key.padEnd(9)} ${m.rps.toFixed(0).padStart(5)} req/s  ${m.mbps.toFixed(0).padStart(5)} MB/s  ${m.cpuMsPerMB.toFixed(2)} CPU ms/MB  p99 ${m.p99.toFixed(1)} ms  RSS ${m.rssMB.toFixed(0)} MB  cpu${SUT_CPU} ${m.sutBusy.toFixed(0)} %  cpu${LOAD_CPU} ${m.loadBusy.toFixed(0)} %  foreign ${m.foreign.toFixed(1)} %`);
+          }
+        }
+      }
     }
 
     // -------------------------------------------------------------- report
@@ -517,10 +622,37 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     L.push(`CPU µs/req: utime+stime of the target's process tree (/proc/PID/stat, CLK_TCK ${CLK_TCK}) during the measured run ÷ completed requests; the median over rounds (µs/req = ms per 1000 requests; divide a core's 1,000,000 µs by it for the requests/s one core can carry). ` +
       `Redis µs/req: the same for that gateway's redis-server. Ratios are taken within each round, then the median. p50/p99: from autocannon's time of every 2xx response, measured on the load cpu it shares with the upstream and Redis. ` +
       `RSS: the target's resident memory after the run. cpu${SUT_CPU} busy %: how much of the target's cpu was used (below ~95 % the load side, not the target, was the limit, so compare CPU µs/req rather than req/s). foreign %: the machine's CPU used by processes this benchmark did not start; a run above ${opt.maxForeign} % is redone up to ${opt.retries} times and the cleanest attempt kept (${rounds.reduce((n, rd) => n + Object.values(rd).reduce((a, m) => a + (m.retried ?? 0), 0), 0)} redone in this run).`);
+    if (bodyLoads.length) bodyReport(L);
     const md = L.join('\n') + '\n';
     process.stdout.write('\n' + md);
     if (opt.out) { fs.writeFileSync(opt.out, md); log(`results written to ${opt.out}`); }
     log(`total time ${((Date.now() - T0) / 1000).toFixed(0)} s`);
+
+    // the second table: what moving bodies costs, per MB, gateway against baseline
+    function bodyReport(L) {
+      const [b, g] = bodyTargets;
+      L.push('', '#### Bodies: 100 kB POST and 5 MiB download', '');
+      L.push(`${opt.bodyDuration} s measured per run after ${rewarmFor(bodyLoads[0])} s unmeasured (${opt.warmup > 0 ? opt.rewarm : 0} s warm-up per workload and target first), in ${opt.rounds} round${opt.rounds > 1 ? 's' : ''} after the GET rounds (the pair's order alternating). ` +
+        `${bodyLoads.map((w) => `${w.label}: ${w.method} \`${w.path}\`, ${w.bytes.toLocaleString('en-GB')} bytes ${w.way === 'up' ? 'up (request body, application/json; the upstream reads it all and answers {"receivedBytes":N})' : 'down (answer body, application/octet-stream with content-length)'}, ${w.connections} connections`).join('; ')}. ` +
+        `Gateway: the ${fmtCount(opt.small)}-session one (the session count changes the cost per request, not per byte).`);
+      L.push('');
+      L.push('| workload | proxy | req/s | MB/s | CPU ms/MB | ratio gateway÷baseline (CPU ms/MB) |');
+      L.push('|---|---|--:|--:|--:|--:|');
+      for (const w of bodyLoads) {
+        for (const t of [b, g]) {
+          const k = `${w.key}/${t.key}`;
+          L.push(`| ${w.label} | ${t === b ? 'baseline' : `gateway, ${fmtCount(opt.small)} sessions`} | ${f(agg(k, (m) => m.rps))} | ${f(agg(k, (m) => m.mbps))} | ${f(agg(k, (m) => m.cpuMsPerMB), 2)} | ${t === b ? '–' : `**${f(ratio(k, `${w.key}/${b.key}`, 'cpuMsPerMB'), 2)}**`} |`);
+        }
+      }
+      const busy = bodyLoads.flatMap((w) => [b, g].map((t) => `${w.key} ${t.key} ${f(agg(`${w.key}/${t.key}`, (m) => m.sutBusy))} %`));
+      const noisy = bodyLoads.flatMap((w) => [b, g].filter((t) => agg(`${w.key}/${t.key}`, (m) => m.foreign) > opt.maxForeign).map((t) => `${w.key} ${t.key}`));
+      const errors = rounds.reduce((n, rd) => n + bodyLoads.reduce((a, w) => a + [b, g].reduce((c, t) => c + (rd[`${w.key}/${t.key}`]?.errors ?? 0), 0), 0), 0);
+      L.push('');
+      L.push(`CPU ms/MB: utime+stime of the proxy's process tree during the measured run ÷ MB of body moved in the workload's direction (completed 2xx requests × body size; MB = 10^6 bytes; headers not counted); the median over rounds, ratio within each round then the median. ` +
+        `MB/s: that body volume per second. cpu${SUT_CPU} busy % (below ~95 % the target was not the limit - autocannon, which parses every byte on cpu${LOAD_CPU}, or the connection count was - so compare CPU ms/MB rather than req/s): ${busy.join(', ')}.` +
+        (errors ? ` **${f(errors)} errors, timeouts or non-2xx answers** in these runs (see the log).` : '') +
+        (noisy.length ? ` **Note:** other processes used more than ${opt.maxForeign} % of the machine during ${noisy.join(', ')}: noisier than usual.` : ''));
+    }
   }
 
   function die(msg) {
@@ -573,15 +705,18 @@ async function waitFor(check, timeoutMs, proc, name) {
   throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s:\n${tail(proc.logFile)}`);
 }
 function get(port, urlPath, headers = {}) {
+  return send(port, 'GET', urlPath, headers);
+}
+function send(port, method, urlPath, headers = {}, body = null) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, headers, agent: false, timeout: 5000 }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false, timeout: 5000 }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-    req.end();
+    req.end(body ?? undefined);
   });
 }
 function pct(lat, q) {

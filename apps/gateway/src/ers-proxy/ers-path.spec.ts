@@ -62,3 +62,16 @@ describe('checkedErsPath', () => {
     expect(codeOf(path)).toBe('invalid-path');
   });
 });
+
+describe('checkedErsPath, order of refusals', () => {
+  it('reports a malformed path as invalid-path even when it also names a session endpoint', () => {
+    expect(codeOf('v1/ProfessionalSession//x')).toBe('invalid-path');
+    expect(codeOf('STU3/v1/ProfessionalSession/..')).toBe('invalid-path');
+    expect(codeOf('v1/%50rofessionalSession/%E0%A4')).toBe('invalid-path');
+  });
+
+  it('looks for the session endpoint only in the first three segments, decoded and in any case', () => {
+    expect(codeOf('STU3/v1/%70rofessionalsession')).toBe('forbidden-path');
+    expect(codeOf('STU3/v1/ReferralRequest/ProfessionalSession')).toBe('ok');
+  });
+});

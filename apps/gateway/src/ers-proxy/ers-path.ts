@@ -23,24 +23,32 @@ export function checkedErsPath(rawUrl: string): string {
     throw new GatewayError('invalid-path', 'The path has characters that are not allowed.');
   }
   const segments = path.split('/');
-  const decoded: string[] = [];
-  for (const segment of segments) {
+  // Percent-decoding is needed only when the path has a `%` (most calls have none).
+  const encoded = path.includes('%');
+  let first = '';
+  let sessionEndpoint = false;
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index] as string;
     if (segment === '') throw new GatewayError('invalid-path', 'The path has an empty segment.');
-    let plain: string;
-    try {
-      plain = decodeURIComponent(segment);
-    } catch {
-      throw new GatewayError('invalid-path', 'The path has a malformed percent-encoding.');
+    let plain = segment;
+    if (encoded) {
+      try {
+        plain = decodeURIComponent(segment);
+      } catch {
+        throw new GatewayError('invalid-path', 'The path has a malformed percent-encoding.');
+      }
     }
     if (plain === '.' || plain === '..') throw new GatewayError('invalid-path', 'The path has a dot segment.');
-    decoded.push(plain.toLowerCase());
+    if (index > 2) continue;
+    // e-RS paths are matched case-insensitively here so no spelling reaches the session endpoints.
+    const lower = plain.toLowerCase();
+    if (index === 0) first = lower;
+    else if (lower === 'professionalsession') sessionEndpoint = true;
   }
-  const first = decoded[0];
-  if ((first !== 'stu3' && first !== 'v1') || decoded.length < 2) {
+  if ((first !== 'stu3' && first !== 'v1') || segments.length < 2) {
     throw new GatewayError('forbidden-path', 'Only e-RS business endpoints under STU3/ or v1/ can be called.');
   }
-  // e-RS paths are matched case-insensitively here so no spelling reaches the session endpoints.
-  if (decoded.some((segment, index) => segment === 'professionalsession' && index <= 2)) {
+  if (sessionEndpoint) {
     throw new GatewayError('forbidden-path', 'e-RS session endpoints are managed by the gateway itself.');
   }
   return relative;
