@@ -31,6 +31,7 @@ class BodyTooLargeError extends Error {}
 export class ErsProxyService {
   private readonly maxBodyBytes: number;
   private readonly upstreamBase: string;
+  private lastClear: Promise<void> | null = null;
 
   constructor(
     @Inject(ErsForwarder) private readonly forwarder: ErsForwarder,
@@ -96,11 +97,21 @@ export class ErsProxyService {
       : location;
   }
 
+  /**
+   * Clears the call's in-flight mark. The store clears the marks of calls that end together in one
+   * command and hands them one promise, so one failure handler (a bound method, not a closure per
+   * call) is attached per batch, and a failed batch is logged once.
+   */
   private release(grant: ErsCallGrant): void {
-    this.store.endCall(grant.upstreamId, grant.callId).catch((error: unknown) => {
-      this.logger.warn({ event: 'in-flight-clear-failed', upstream: grant.upstreamId, err: describe(error) }, 'could not clear an in-flight mark; its lease will');
-    });
+    const cleared = this.store.endCall(grant.upstreamId, grant.callId);
+    if (cleared === this.lastClear) return;
+    this.lastClear = cleared;
+    cleared.catch(this.logClearFailure);
   }
+
+  private readonly logClearFailure = (error: unknown): void => {
+    this.logger.warn({ event: 'in-flight-clear-failed', err: describe(error) }, 'could not clear in-flight marks; their leases will');
+  };
 
   /** The browser's body as a stream, never buffered; refused early when declared too large. */
   private requestBody(request: FastifyRequest): Readable | null {
