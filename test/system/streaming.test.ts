@@ -172,4 +172,44 @@ describe('streaming through the gateway', () => {
     expect(recorded?.rawHeaderNames.map((name) => name.toLowerCase())).not.toContain('content-length');
     expect(recorded?.bodySha256).toBe(sha256(body));
   });
+
+  it('a HEAD through the gateway gets the headers e-RS gives a GET, and no body', async () => {
+    const fixture = (await env.control.binaries()).find((binary) => binary.bytes === FIVE_MIB && !binary.id.includes('hold'));
+    const response = await request(`${gateway}/api/ers/STU3/v1/Binary/${fixture!.id}`, { method: 'HEAD', dispatcher: agent, headers: headers() });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-length']).toBe(String(FIVE_MIB));
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect((await response.body.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  // Last in this file: it signs the user out.
+  it('a browser that goes away mid-download: e-RS is cut off, the call no longer counts as in flight, the gateway carries on', async () => {
+    const response = await request(`${gateway}/api/ers/STU3/v1/Binary/att-hold`, { dispatcher: agent, headers: headers() });
+    expect(response.statusCode).toBe(200);
+    let received = 0;
+    for await (const chunk of response.body) {
+      received += (chunk as Buffer).length;
+      // Leaving the loop destroys the body: undici drops the connection, as a closed tab does.
+      if (received >= 64 * 1024) break;
+    }
+    const logs = env.gateways[0]!.lines;
+    await waitFor('the gateway to log the cut answer', () => logs.some((line) => line.includes('"event":"proxied-answer-cut"')));
+    await env.control.releaseHolds();
+    const cut = logs.find((line) => line.includes('"event":"proxied-answer-cut"'))!;
+    expect(JSON.parse(cut)).toMatchObject({ level: 'warn', upstream: expect.any(String) });
+
+    // The gateway carries on for this user.
+    const small = (await env.control.binaries()).find((binary) => binary.bytes < 1024 * 1024 && !binary.id.includes('hold'));
+    expect((await user.ers('GET', `STU3/v1/Binary/${small!.id}`)).status).toBe(200);
+
+    // Its mark was cleared when the answer was cut: the logout's A003 goes out at once, not after
+    // the call's lease (ERS_TIMEOUT_MS + 5 s: 185 s by default) would have run out.
+    const sessionKey = (await env.control.requests()).find((r) => r.operation !== 'A003' && r.sessionKey)?.sessionKey;
+    const started = Date.now();
+    expect((await user.logout()).status).toBe(204);
+    await waitFor('the A003', async () => (await env.control.requests()).some((r) => r.operation === 'A003' && r.sessionKey === sessionKey), 10_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const session = (await env.control.sessions()).find((s) => s.sessionKey === sessionKey);
+    expect(session?.a003WhileCallsInFlight).toBe(0);
+  });
 });
