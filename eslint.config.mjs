@@ -1,13 +1,14 @@
 // Lint rules carry the architecture (STYLE.md): apps never import each other, libraries never
 // import apps, only libs/config and main.ts read process.env, libraries are imported only
 // through their root alias, and every promise is handled.
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const appImports = ['**/apps/*', '**/apps/**'];
 const deepLibImports = ['@libs/*/*', '**/libs/*/src/**'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'apps/demo-spa/dist/**', '**/*.mjs', '**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'apps/demo-spa/dist/**', '**/*.mjs', '!scripts/*.mjs', '**/*.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -81,5 +82,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
+  },
+  {
+    // The project's own scripts (build, test, demo, bench) are plain ESM run by Node: linted
+    // without type information, with Node's globals; they may read the environment.
+    files: ['scripts/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-undef': 'error', 'no-restricted-properties': 'off', '@typescript-eslint/consistent-type-imports': 'off' },
   },
 );
