@@ -363,10 +363,13 @@ return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), fmt(now_ms()
 `,
 );
 
+/**
+ * Scripts called through ioredis' defined commands. BEGIN_CALL is not among them: the hot path
+ * sends its EVALSHA itself (see RedisSessionStore.beginCall).
+ */
 export const SCRIPTS = {
   ersgwCreate: CREATE,
   ersgwGet: GET,
-  ersgwBeginCall: BEGIN_CALL,
   ersgwBeginSessionCall: BEGIN_SESSION_CALL,
   ersgwCommitRole: COMMIT_ROLE,
   ersgwEndCalls: END_CALLS,
