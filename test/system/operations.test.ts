@@ -135,6 +135,7 @@ describe('operations: /openapi.json, /metrics and logs', () => {
     const proxyRoutes = new Set(labelValues(metrics).filter((l) => l.name === 'route' && l.value.startsWith('/api/ers')).map((l) => l.value));
     expect(proxyRoutes.size).toBe(1);
     const proxyRoute = [...proxyRoutes][0]!;
+    expect(proxyRoute).toBe('/api/ers/*');
     const proxiedCalls = [200, 404].reduce((sum, status) => sum + (sample(metrics, 'ersgw_http_requests_total', { route: proxyRoute, method: 'GET', status: String(status) }) ?? 0), 0);
     expect(proxiedCalls).toBe(4);
     for (const label of labelValues(metrics)) {

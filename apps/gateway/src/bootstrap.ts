@@ -130,7 +130,7 @@ function registerRequestStart(fastify: FastifyInstance, drain: DrainState): void
 /** One access-log line and the request metrics per answer, by route template (never the id-bearing path). */
 function registerAccessLog(fastify: FastifyInstance, metrics: GatewayMetrics, accessLog: AccessLog): void {
   fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = request.routeTemplate ?? request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     const seconds = (performance.now() - request.startedAt) / 1000;
     metrics.recordRequest(route, request.method, status, seconds);

@@ -12,6 +12,11 @@ declare module 'fastify' {
     upstreamId: string | undefined;
     /** e-RS's `X_ERS_TRANSACTION_ID` for the access log (support asks for it). */
     ersTransactionId: string | undefined;
+    /**
+     * The route template for the log and the metrics when a handler already knows it (the proxy):
+     * Fastify's `routeOptions` getter builds a dozen-field object on every read.
+     */
+    routeTemplate: string | undefined;
   }
 }
 
@@ -29,6 +34,8 @@ export function decorateRequestContext(fastify: FastifyInstance): void {
   fastify.decorateRequest('startedAt', 0);
   fastify.decorateRequest('upstreamId', undefined);
   fastify.decorateRequest('ersTransactionId', undefined);
+  fastify.decorateRequest('routeTemplate', undefined);
+  fastify.decorateRequest('ersGrant', undefined);
 }
 
 /** Starts a request's context: correlation id (echoed on every answer) and start time. */
