@@ -176,7 +176,7 @@ export class RedisSessionStore implements SessionStore {
     if (reply === 0) return { status: 'no-session' };
     if (reply === 1) return { status: 'no-role' };
     const [upstreamId, k] = strings(reply, 2);
-    const sessionKey = this.cipher.decrypt(k, aad(upstreamId, 'k'));
+    const sessionKey = this.cipher.decrypt(Buffer.from(k, 'base64url'), aad(upstreamId, 'k'));
     if (sessionKey === null) {
       // Unreadable (key rotated away or tampered) means no session; drop the mark we just set.
       await this.endCall(upstreamId, callId);
@@ -419,7 +419,7 @@ export class RedisSessionStore implements SessionStore {
 
   private toSession(reply: ScriptReply): GatewaySession | null {
     const [u, r, ie, ae, c, k, p] = strings(reply, 7);
-    const sessionKey = this.cipher.decrypt(k, aad(u, 'k'));
+    const sessionKey = this.cipher.decrypt(Buffer.from(k, 'base64url'), aad(u, 'k'));
     const profile = this.decryptProfile(u, p);
     if (sessionKey === null || profile === null) return null;
     // r is the index's copy of "a role is selected"; the profile holds which one.
@@ -437,7 +437,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private async toClaimedClose(upstreamId: string, k: string, why: string, n: string): Promise<ClaimedClose | null> {
-    const sessionKey = this.cipher.decrypt(k, aad(upstreamId, 'k'));
+    const sessionKey = this.cipher.decrypt(Buffer.from(k, 'base64url'), aad(upstreamId, 'k'));
     if (sessionKey === null) {
       // Another instance may hold the key this one lacks (a rotation in progress): give it the
       // close rather than forgetting an e-RS session that is still open.
@@ -448,15 +448,15 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private encryptKey(upstreamId: string, sessionKey: string): string {
-    return this.cipher.encrypt(sessionKey, aad(upstreamId, 'k'));
+    return this.cipher.encrypt(sessionKey, aad(upstreamId, 'k')).toString('base64url');
   }
 
   private encryptProfile(upstreamId: string, profile: Profile): string {
-    return this.cipher.encrypt(JSON.stringify(profile), aad(upstreamId, 'p'));
+    return this.cipher.encrypt(JSON.stringify(profile), aad(upstreamId, 'p')).toString('base64url');
   }
 
   private decryptProfile(upstreamId: string, blob: string): Profile | null {
-    const json = this.cipher.decrypt(blob, aad(upstreamId, 'p'));
+    const json = this.cipher.decrypt(Buffer.from(blob, 'base64url'), aad(upstreamId, 'p'));
     // Authenticated, so it is our own JSON: a shape check would only restate encryptProfile.
     return json === null ? null : (JSON.parse(json) as Profile);
   }
