@@ -265,13 +265,13 @@ export class RedisSessionStore implements SessionStore {
     // commits only if the session is still the one we read (expired or not: the script decides).
     const record = await this.guard(() => this.redis.hgetallBuffer(this.key('S', oldH)));
     const upstreamId = record.u?.toString('latin1');
-    const oldP = blobOf(record, 'p');
-    if (upstreamId === undefined || oldP === null) {
+    if (upstreamId === undefined) {
       await this.run('ersgwClearOrphanMark', [this.key('T', oldH), this.prefix, callId]);
       return null;
     }
-    const profile = this.decryptProfile(upstreamId, oldP);
-    if (profile === null) {
+    const oldP = blobOf(record, 'p');
+    const profile = oldP === null ? null : this.decryptProfile(upstreamId, oldP);
+    if (oldP === null || profile === null) {
       await this.endCall(upstreamId, callId);
       return null;
     }

@@ -12,7 +12,7 @@
  *                  kn + k0, k1, … the e-RS session key, pn + p0, p1, … the profile.
  *                  A blob is stored as raw bytes in pieces of at most 64 bytes (<f>n = how many),
  *                  so every value stays within `hash-max-listpack-value` (64) and the hash stays a
- *                  compact listpack instead of a hash table (about half the memory).
+ *                  compact listpack instead of a hash table.
  *                  Its Redis TTL is ae + the close retention (ae + 7 days + the absolute timeout by
  *                  default): scripts compare the times themselves, the sweeper deletes the hash
  *                  when it ends the session, and the long TTL keeps the key for the sweeper to
@@ -136,8 +136,8 @@ if ARGV[4] ~= '' then ae = tonumber(ARGV[4]) else ae = now + tonumber(ARGV[3]) e
 local ie = math.min(now + tonumber(ARGV[2]), ae)
 local old = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'kn')
 if old[1] then
-  -- Only if two cookie values collide (32 random bytes each): even then the e-RS session that
-  -- held this id is closed, not forgotten.
+  -- Only if two cookie values (random) ever collide: even then the e-RS session that held this id
+  -- is closed, not forgotten.
   retire(ARGV[1], KEYS[1], ARGV[7], old[1], old[4], end_reason(old[2], old[3], now, 'relogin'), now, ARGV[9], ARGV[8])
 end
 redis.call('DEL', KEYS[1])
