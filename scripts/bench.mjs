@@ -305,7 +305,10 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
       r.disconnect();
       return n;
     };
-    // what one session costs, key by key: MEMORY USAGE of sampled S:/U: keys, the other keys ÷ sessions
+    // what one session costs, key by key: MEMORY USAGE (and OBJECT ENCODING) of sampled keys of each
+    // kind there are many of (a live session is one `S:` hash; a `U:` record exists only from its end
+    // until its A003 is answered, so seeded sessions have none), the shared keys (the expiry index
+    // `X`: one entry per session) ÷ sessions
     const keyBreakdown = async (url, count) => {
       const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await r.connect();
@@ -328,8 +331,12 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
           if (ks.length > 20) {
             let sum = 0;
             const sample = ks.slice(0, 50);
-            for (const k of sample) sum += Number(await r.memory('USAGE', k, 'SAMPLES', '0'));
-            parts.push(`\`${prefix}*\` ${Math.round(sum / sample.length)} B`);
+            const encodings = new Set();
+            for (const k of sample) {
+              sum += Number(await r.memory('USAGE', k, 'SAMPLES', '0'));
+              encodings.add(await r.object('ENCODING', k));
+            }
+            parts.push(`\`${prefix}*\` ${Math.round(sum / sample.length)} B (${[...encodings].join('/')})`);
           } else {
             for (const k of ks) parts.push(`\`${k}\` ${Math.round(Number(await r.memory('USAGE', k, 'SAMPLES', '0')) / count)} B (${await r.type(k)} ÷ sessions)`);
           }
@@ -616,7 +623,7 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     const mem = [`${fmtCount(opt.small)}: ${f(small.bytesPerSession)} B/session (${f(small.usedMemoryMB, 1)} MiB used)`];
     if (large) mem.push(`${fmtCount(opt.large)}: **${f(large.bytesPerSession)} B/session** (${f(large.usedMemoryMB, 1)} MiB used, ${f(large.keys)} keys)`);
     mem.push(`by key (\`MEMORY USAGE\`, sampled): ${(large ?? small).breakdown.text}`);
-    L.push(`Redis memory per session (\`INFO memory\` used_memory after seeding − before, ÷ sessions; a session is its \`S:\` hash, its \`U:\` record and its entry in the expiry index): ${mem.join('; ')}. ` +
+    L.push(`Redis memory per session (\`INFO memory\` used_memory after seeding − before, ÷ sessions; a live session is its \`S:\` hash and its entry in the expiry index \`X\`; a \`U:\` record exists only from its end until its A003 is answered): ${mem.join('; ')}. ` +
       `Seeding through the real store (scripts/bench-seed.mjs): ${fmtCount(opt.small)} in ${f(small.seconds, 1)} s${large ? `, ${fmtCount(opt.large)} in ${f(large.seconds, 1)} s (${opt.seedProcs} processes, ${f(opt.large / large.seconds)} sessions/s)` : ''}.`);
     L.push('');
     L.push(`CPU µs/req: utime+stime of the target's process tree (/proc/PID/stat, CLK_TCK ${CLK_TCK}) during the measured run ÷ completed requests; the median over rounds (µs/req = ms per 1000 requests; divide a core's 1,000,000 µs by it for the requests/s one core can carry). ` +

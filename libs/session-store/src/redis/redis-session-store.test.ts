@@ -142,10 +142,69 @@ describe('RedisSessionStore on Redis', () => {
     await store.create(victim, newUpstream());
     await store.create(attacker, newUpstream());
     const redis = await raw();
-    const victimKey = await redis.hget(`${prefix}S:${hashSessionId(victim)}`, 'k');
-    await redis.hset(`${prefix}S:${hashSessionId(attacker)}`, 'k', victimKey ?? '');
+    // Every piece of the victim's key and profile blobs (kn, k0, …, pn, p0, …), onto the attacker's record.
+    const stolen = await redis.hgetallBuffer(`${prefix}S:${hashSessionId(victim)}`);
+    const blobs = Object.entries(stolen).filter(([field]) => /^[kp]/.test(field));
+    expect(blobs.length).toBeGreaterThan(4);
+    await redis.hset(`${prefix}S:${hashSessionId(attacker)}`, Object.fromEntries(blobs));
     expect(await store.beginCall(attacker, 'c')).toEqual({ status: 'no-session' });
     expect(await store.get(attacker)).toBeNull();
+  });
+
+  it('keeps a session in one compact hash (a listpack): no upstream record until it ends', async () => {
+    const prefix = `lp${randomBytes(4).toString('hex')}:`;
+    const { store } = await open([testKey()], prefix);
+    const redis = await raw();
+    const oldId = newSessionId();
+    const newId = newSessionId();
+    const created = await store.create(oldId, newUpstream(null));
+    const encoding = async (id: string): Promise<unknown> => redis.object('ENCODING', `${prefix}S:${hashSessionId(id)}`);
+    expect(await encoding(oldId)).toBe('listpack');
+    expect(created.upstreamId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(await redis.exists(`${prefix}U:${created.upstreamId}`)).toBe(0);
+    expect(await redis.zscore(`${prefix}X`, hashSessionId(oldId))).not.toBeNull();
+
+    await store.beginSessionCall(oldId, 'a002');
+    // A key long enough to take three pieces (33 + 97 bytes): the hot path reads the third apart.
+    const longKey = `pro-xapi-session_${'x'.repeat(80)}`;
+    await store.commitRole(oldId, newId, 'a002', created.roles[0]!, longKey);
+    expect(await encoding(newId)).toBe('listpack');
+    // The index entry moved with the session.
+    expect(await redis.zscore(`${prefix}X`, hashSessionId(oldId))).toBeNull();
+    expect(await redis.zscore(`${prefix}X`, hashSessionId(newId))).not.toBeNull();
+    expect(await store.beginCall(newId, 'c1')).toEqual({ status: 'ok', upstreamId: created.upstreamId, sessionKey: longKey });
+    expect(await encoding(newId)).toBe('listpack');
+    expect(await redis.exists(`${prefix}U:${created.upstreamId}`)).toBe(0);
+
+    await store.end(newId, 'logout');
+    expect(await redis.exists(`${prefix}S:${hashSessionId(newId)}`)).toBe(0);
+    expect(await redis.object('ENCODING', `${prefix}U:${created.upstreamId}`)).toBe('listpack');
+    expect(await redis.zcard(`${prefix}X`)).toBe(0);
+  });
+
+  it('round-trips blobs of one piece, and a profile too big for a listpack', async () => {
+    const { store } = await open();
+    const short = newSessionId();
+    const init = newUpstream();
+    await store.create(short, { ...init, upstream: { ...init.upstream, sessionKey: 'k' } });
+    expect(await store.beginCall(short, 'c1')).toMatchObject({ status: 'ok', sessionKey: 'k' });
+    const big = newSessionId();
+    const roles = Array.from({ length: 150 }, (_, i) => ({ businessFunction: `BF${i}`, orgIdentifier: `O${i}`, orgName: `Org ${i}` }));
+    const created = await store.create(big, { ...newUpstream(), roles, role: roles[7]! });
+    expect(await store.get(big)).toEqual(created);
+    expect(await store.beginCall(big, 'c2')).toMatchObject({ status: 'ok', sessionKey: created.upstream.sessionKey });
+  });
+
+  it('closes the session it replaces if a new one is ever stored under a live id', async () => {
+    const { store } = await open();
+    const id = newSessionId();
+    const first = await store.create(id, newUpstream());
+    const second = await store.create(id, newUpstream());
+    expect(await store.get(id)).toEqual(second);
+    expect(await store.stats()).toMatchObject({ sessions: 1, pendingCloses: 1 });
+    expect(await store.claimCloses(10, 5_000)).toEqual([
+      { upstreamId: first.upstreamId, sessionKey: first.upstream.sessionKey, reason: 'relogin', attempt: 1 },
+    ]);
   });
 
   it('beginCall costs exactly one command (EVALSHA); calls ending together are cleared by one command', async () => {
@@ -175,6 +234,9 @@ describe('RedisSessionStore on Redis', () => {
 
     const others = await Promise.all(['b', 'c'].map(async (name) => (await store.beginCall(id, name), name)));
     expect(await redis.zcard(`${prefix}F:${upstreamId}`)).toBe(3);
+    // MONITOR lines come on their own connection and can trail the replies: let those of the two
+    // beginCalls arrive before counting afresh (under load they came after the reset).
+    await new Promise((resolve) => setTimeout(resolve, 150));
     seen.length = 0;
     await Promise.all([store.endCall(upstreamId, 'measured'), ...others.map((name) => store.endCall(upstreamId, name))]);
     expect(await redis.zcard(`${prefix}F:${upstreamId}`)).toBe(0);
@@ -183,19 +245,53 @@ describe('RedisSessionStore on Redis', () => {
     expect(seen.map((args) => args[0]?.toLowerCase()).filter((name) => name !== 'zcard')).toEqual(['evalsha']);
   });
 
-  it('still ends and closes a session whose hash Redis already dropped', async () => {
-    const prefix = `gone${randomBytes(4).toString('hex')}:`;
-    const opened = await openStore(server.url, { ...LONG, idleTimeoutMs: 200, keyPrefix: prefix });
+  it('still ends and closes a session whose idle and absolute expiry both passed while no instance ran', async () => {
+    const prefix = `late${randomBytes(4).toString('hex')}:`;
+    // Expiries in ms, the rest as deployed: the record must outlive its absolute expiry by the
+    // close retention, so the sweeper of the first instance to come back still finds its key.
+    const opened = await openStore(server.url, { ...LONG, idleTimeoutMs: 200, absoluteTimeoutMs: 400, keyPrefix: prefix });
     cleanups.push(() => opened.store.close());
     const { store } = opened;
+    const redis = await raw();
     const id = newSessionId();
     const created = await store.create(id, newUpstream());
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await (await raw()).del(`${prefix}S:${hashSessionId(id)}`)).toBe(1);
-    expect(await store.sweepExpired(10)).toEqual([{ upstreamId: created.upstreamId, reason: 'idle-timeout' }]);
+    const key = `${prefix}S:${hashSessionId(id)}`;
+    const retentionMs = 400 + 7 * 24 * 3600 * 1000;
+    expect(Number(await redis.call('PEXPIRETIME', key))).toBe(created.absoluteExpiresAtMs + retentionMs);
+    await new Promise((resolve) => setTimeout(resolve, 550)); // no sweeper: nothing runs
+    expect(await store.get(id)).toBeNull();
+    expect(await redis.exists(key)).toBe(1);
+    expect(await store.sweepExpired(10)).toEqual([{ upstreamId: created.upstreamId, reason: 'absolute-timeout' }]);
+    expect(await redis.exists(key)).toBe(0);
     expect(await store.claimCloses(10, 5_000)).toEqual([
-      { upstreamId: created.upstreamId, sessionKey: created.upstream.sessionKey, reason: 'idle-timeout', attempt: 1 },
+      { upstreamId: created.upstreamId, sessionKey: created.upstream.sessionKey, reason: 'absolute-timeout', attempt: 1 },
     ]);
+  });
+
+  it('drops the index entry of a session record Redis lost, counts it, and sweeps the others', async () => {
+    const prefix = `gone${randomBytes(4).toString('hex')}:`;
+    const lost: number[] = [];
+    const opened = await openStore(server.url, {
+      ...LONG,
+      idleTimeoutMs: 200,
+      keyPrefix: prefix,
+      onLostSessions: (count) => lost.push(count),
+    });
+    cleanups.push(() => opened.store.close());
+    const { store } = opened;
+    const redis = await raw();
+    const deleted = newSessionId();
+    await store.create(deleted, newUpstream());
+    const kept = await Promise.all([newSessionId(), newSessionId()].map((id) => store.create(id, newUpstream())));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await redis.del(`${prefix}S:${hashSessionId(deleted)}`)).toBe(1);
+    const ended = await store.sweepExpired(10);
+    expect(ended.map((e) => e.upstreamId).sort()).toEqual(kept.map((k) => k.upstreamId).sort());
+    expect(lost).toEqual([1]);
+    expect(await redis.zcard(`${prefix}X`)).toBe(0);
+    expect(await store.sweepExpired(10)).toEqual([]);
+    expect(lost).toEqual([1]);
+    expect((await store.claimCloses(10, 5_000)).map((c) => c.upstreamId).sort()).toEqual(kept.map((k) => k.upstreamId).sort());
   });
 
   it('works when Redis lost its script cache (EVALSHA falls back to EVAL)', async () => {

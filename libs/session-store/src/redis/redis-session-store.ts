@@ -1,4 +1,4 @@
-import { createHash, hash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 import type { SessionCipher } from '../cipher/session-cipher';
 import { StoreUnavailableError } from '../errors';
 import type { SessionStoreOptions } from '../session-store.options';
@@ -26,14 +26,23 @@ export interface RedisSessionStoreOptions extends SessionStoreOptions {
   ownsConnection?: boolean;
   /** How long a close held back by an in-flight call waits before it is looked at again (200 ms). */
   closePollDelayMs?: number;
-  /** How long an upstream record outlives its session so its close can still be sent (abs + 7 d). */
+  /**
+   * How long a session record outlives its absolute expiry, and a pending close its session's end,
+   * so the close can still be sent after an outage of every instance (absolute timeout + 7 days).
+   */
   closeRetentionMs?: number;
+  /**
+   * Told how many expired index entries the sweeper dropped because Redis no longer had their
+   * session record (evicted or deleted by hand): their e-RS sessions cannot be closed any more.
+   */
+  onLostSessions?: (count: number) => void;
 }
 
 const DEFAULT_PREFIX = 'ersgw:';
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 /** In-flight marks and tombstones outlive the lease a little, so a slow reply still finds them. */
 const MARK_MARGIN_MS = 5_000;
+const MARK_MARGIN_ARG = String(MARK_MARGIN_MS);
 /** A claim looks at this many times `limit` due closes, since some are skipped (in flight). */
 const CLAIM_SCAN_FACTOR = 4;
 const BEGIN_CALL_SHA = createHash('sha1').update(BEGIN_CALL.lua).digest('hex');
@@ -42,6 +51,11 @@ const END_CALL_BATCH_MS = 2;
 const END_CALL_BATCH_MAX = 256;
 /** A close whose key we cannot decrypt waits this long for an instance that holds the right key. */
 const UNREADABLE_CLOSE_RETRY_MS = 60_000;
+/**
+ * Blobs are stored in pieces no longer than Redis' `hash-max-listpack-value` (64 by default), so
+ * a session hash stays a listpack (see the layout in `scripts/session-scripts.ts`).
+ */
+const BLOB_PIECE_BYTES = 64;
 
 /** Ended calls whose marks are cleared in one command; one promise for all of them. */
 class EndCallBatch {
@@ -69,7 +83,8 @@ interface Profile {
 }
 
 type ScriptReply = unknown;
-type ScriptCall = (...args: (string | number)[]) => Promise<ScriptReply>;
+type ScriptArg = string | number | Buffer;
+type ScriptCall = (...args: ScriptArg[]) => Promise<ScriptReply>;
 
 const END_REASONS: ReadonlySet<string> = new Set<EndReason>([
   'logout',
@@ -91,9 +106,18 @@ export class RedisSessionStore implements SessionStore {
   private readonly ownsConnection: boolean;
   private readonly pollDelayMs: number;
   private readonly retentionMs: number;
-  /** Tombstones and the grace an expired session hash keeps in Redis: the in-flight lease + 5 s. */
+  /** Tombstones: the in-flight lease + 5 s. */
   private readonly markRetentionMs: number;
+  /** Replies with bulk strings as strings. */
   private readonly scripts: Record<ScriptName, ScriptCall>;
+  /** The same scripts, replies with bulk strings as Buffers: for those that return blob pieces. */
+  private readonly bufferScripts: Record<ScriptName, ScriptCall>;
+  private readonly evalshaBuffer: ScriptCall;
+  private readonly evalBuffer: ScriptCall;
+  /** beginCall's constant arguments, as the strings they are sent as (nothing converted per call). */
+  private readonly sessionKeyPrefix: string;
+  private readonly idleTimeoutArg: string;
+  private readonly inFlightLeaseArg: string;
   private endBatch: EndCallBatch | null = null;
 
   constructor(
@@ -106,36 +130,40 @@ export class RedisSessionStore implements SessionStore {
     this.pollDelayMs = options.closePollDelayMs ?? 200;
     this.retentionMs = options.closeRetentionMs ?? options.absoluteTimeoutMs + SEVEN_DAYS_MS;
     this.markRetentionMs = options.inFlightLeaseMs + MARK_MARGIN_MS;
+    this.sessionKeyPrefix = `${this.prefix}S:`;
+    this.idleTimeoutArg = String(options.idleTimeoutMs);
+    this.inFlightLeaseArg = String(options.inFlightLeaseMs);
     const scripts: Partial<Record<ScriptName, ScriptCall>> = {};
+    const bufferScripts: Partial<Record<ScriptName, ScriptCall>> = {};
     for (const [name, def] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
       // defineCommand sends EVALSHA and falls back to EVAL when Redis lost its script cache.
       redis.defineCommand(name, def);
-      // ioredis adds defined commands as methods it cannot type; we give them one signature here.
-      const method = (redis as unknown as Record<string, ScriptCall>)[name];
-      if (typeof method !== 'function') throw new Error(`ioredis did not define ${name}`);
-      scripts[name] = method.bind(redis);
+      scripts[name] = method(redis, name);
+      bufferScripts[name] = method(redis, `${name}Buffer`);
     }
     this.scripts = scripts as Record<ScriptName, ScriptCall>;
+    this.bufferScripts = bufferScripts as Record<ScriptName, ScriptCall>;
+    this.evalshaBuffer = method(redis, 'evalshaBuffer');
+    this.evalBuffer = method(redis, 'evalBuffer');
   }
 
   async create(sessionId: string, init: NewGatewaySession): Promise<GatewaySession> {
-    const upstreamId = randomUUID();
+    const upstreamId = newUpstreamId();
     const h = hashSessionId(sessionId);
     const profile: Profile = { user: init.user, roles: init.roles, role: init.role, ssoToken: init.upstream.ssoToken };
     const reply = await this.run('ersgwCreate', [
       this.key('S', h),
-      this.key('U', upstreamId),
-      this.key('X'),
+      this.prefix,
       this.options.idleTimeoutMs,
       this.options.absoluteTimeoutMs,
       init.absoluteExpiresAtMs === undefined ? '' : Math.floor(init.absoluteExpiresAtMs),
       upstreamId,
       init.role ? '1' : '0',
-      this.encryptKey(upstreamId, init.upstream.sessionKey),
-      this.encryptProfile(upstreamId, profile),
       h,
       this.retentionMs,
       this.markRetentionMs,
+      ...pieces(this.encryptKey(upstreamId, init.upstream.sessionKey)),
+      ...pieces(this.encryptProfile(upstreamId, profile)),
     ]);
     const [c, ie, ae] = strings(reply, 3);
     return {
@@ -151,7 +179,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async get(sessionId: string): Promise<GatewaySession | null> {
-    const reply = await this.run('ersgwGet', [this.key('S', hashSessionId(sessionId))]);
+    const reply = await this.runBuffer('ersgwGet', [this.key('S', hashSessionId(sessionId))]);
     return reply === null ? null : this.toSession(reply);
   }
 
@@ -160,23 +188,24 @@ export class RedisSessionStore implements SessionStore {
    * only when Redis has lost the script (after a restart or SCRIPT FLUSH).
    */
   async beginCall(sessionId: string, callId: string): Promise<CallGrant> {
-    const key = this.key('S', hashSessionId(sessionId));
-    const { idleTimeoutMs, inFlightLeaseMs } = this.options;
+    const key = this.sessionKeyPrefix + hashSessionId(sessionId);
     let reply: ScriptReply;
     try {
       try {
-        reply = await this.redis.evalsha(BEGIN_CALL_SHA, 1, key, this.prefix, idleTimeoutMs, inFlightLeaseMs, callId, MARK_MARGIN_MS);
+        reply = await this.evalshaBuffer(BEGIN_CALL_SHA, '1', key, this.prefix, this.idleTimeoutArg, this.inFlightLeaseArg, callId, MARK_MARGIN_ARG);
       } catch (error) {
         if (!isNoScript(error)) throw error;
-        reply = await this.redis.eval(BEGIN_CALL.lua, 1, key, this.prefix, idleTimeoutMs, inFlightLeaseMs, callId, MARK_MARGIN_MS);
+        reply = await this.evalBuffer(BEGIN_CALL.lua, '1', key, this.prefix, this.idleTimeoutArg, this.inFlightLeaseArg, callId, MARK_MARGIN_ARG);
       }
     } catch (error) {
       throw new StoreUnavailableError(undefined, { cause: error });
     }
     if (reply === 0) return { status: 'no-session' };
     if (reply === 1) return { status: 'no-role' };
-    const [upstreamId, k] = strings(reply, 2);
-    const sessionKey = this.cipher.decrypt(k, aad(upstreamId, 'k'));
+    // {u, key pieces…}
+    const list = rows(reply);
+    const upstreamId = text(list[0]);
+    const sessionKey = this.cipher.decrypt(join(list, 1, list.length), aad(upstreamId, 'k'));
     if (sessionKey === null) {
       // Unreadable (key rotated away or tampered) means no session; drop the mark we just set.
       await this.endCall(upstreamId, callId);
@@ -186,7 +215,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async beginSessionCall(sessionId: string, callId: string): Promise<GatewaySession | null> {
-    const reply = await this.run('ersgwBeginSessionCall', [
+    const reply = await this.runBuffer('ersgwBeginSessionCall', [
       this.key('S', hashSessionId(sessionId)),
       this.prefix,
       this.options.inFlightLeaseMs,
@@ -195,7 +224,7 @@ export class RedisSessionStore implements SessionStore {
     ]);
     if (reply === null) return null;
     const session = this.toSession(reply);
-    if (session === null) await this.endCall(strings(reply, 1)[0], callId);
+    if (session === null) await this.endCall(text(rows(reply)[0]), callId);
     return session;
   }
 
@@ -233,14 +262,16 @@ export class RedisSessionStore implements SessionStore {
   ): Promise<GatewaySession | null> {
     const oldH = hashSessionId(oldSessionId);
     // Two steps: the new profile is encrypted here, so we read the old one first; the script then
-    // commits only if the session is still the one we read.
-    const [upstreamId, oldP] = await this.guard(() => this.redis.hmget(this.key('S', oldH), 'u', 'p'));
-    if (!upstreamId || !oldP) {
+    // commits only if the session is still the one we read (expired or not: the script decides).
+    const record = await this.guard(() => this.redis.hgetallBuffer(this.key('S', oldH)));
+    const upstreamId = record.u?.toString('latin1');
+    if (upstreamId === undefined) {
       await this.run('ersgwClearOrphanMark', [this.key('T', oldH), this.prefix, callId]);
       return null;
     }
-    const profile = this.decryptProfile(upstreamId, oldP);
-    if (profile === null) {
+    const oldP = blobOf(record, 'p');
+    const profile = oldP === null ? null : this.decryptProfile(upstreamId, oldP);
+    if (oldP === null || profile === null) {
       await this.endCall(upstreamId, callId);
       return null;
     }
@@ -249,17 +280,19 @@ export class RedisSessionStore implements SessionStore {
     const reply = await this.run('ersgwCommitRole', [
       this.key('S', oldH),
       this.key('S', newH),
-      this.key('U', upstreamId),
       this.key('F', upstreamId),
       this.key('T', oldH),
-      oldP,
-      this.encryptProfile(upstreamId, next),
-      this.encryptKey(upstreamId, sessionKey),
-      callId,
+      this.prefix,
+      oldH,
       newH,
       upstreamId,
+      // The first piece holds the profile's random IV and tag: it identifies the profile we read.
+      oldP.subarray(0, BLOB_PIECE_BYTES),
+      callId,
       this.markRetentionMs,
-      this.markRetentionMs,
+      this.retentionMs,
+      ...pieces(this.encryptKey(upstreamId, sessionKey)),
+      ...pieces(this.encryptProfile(upstreamId, next)),
     ]);
     if (reply === null) return null;
     const [ie, ae, c] = strings(reply, 3);
@@ -277,45 +310,31 @@ export class RedisSessionStore implements SessionStore {
 
   async end(sessionId: string, reason: EndReason): Promise<EndedSession | null> {
     const h = hashSessionId(sessionId);
-    const reply = await this.run('ersgwEnd', [
-      this.key('S', h),
-      this.key('X'),
-      this.key('D'),
-      this.key('T', h),
-      this.prefix,
-      reason,
-      this.markRetentionMs,
-      this.retentionMs,
-    ]);
+    const reply = await this.run('ersgwEnd', [this.key('S', h), this.prefix, h, reason, this.markRetentionMs, this.retentionMs]);
     if (reply === null) return null;
     const [upstreamId, why] = strings(reply, 2);
     return { upstreamId, reason: toReason(why) };
   }
 
   async queueClose(upstream: UpstreamSecrets, reason: EndReason): Promise<EndedSession> {
-    const upstreamId = randomUUID();
+    const upstreamId = newUpstreamId();
     await this.run('ersgwQueueClose', [
       this.key('U', upstreamId),
       this.key('D'),
       upstreamId,
-      this.encryptKey(upstreamId, upstream.sessionKey),
       reason,
       this.retentionMs,
+      ...pieces(this.encryptKey(upstreamId, upstream.sessionKey)),
     ]);
     return { upstreamId, reason };
   }
 
   async sweepExpired(limit: number): Promise<EndedSession[]> {
     if (limit <= 0) return [];
-    const reply = await this.run('ersgwSweepExpired', [
-      this.key('X'),
-      this.key('D'),
-      this.prefix,
-      Math.floor(limit),
-      this.markRetentionMs,
-      this.retentionMs,
-    ]);
-    return rows(reply).map((row) => {
+    const reply = await this.run('ersgwSweepExpired', [this.key('X'), this.prefix, Math.floor(limit), this.markRetentionMs, this.retentionMs]);
+    const [lost, ...ended] = rows(reply);
+    if (Number(lost) > 0) this.options.onLostSessions?.(Number(lost));
+    return ended.map((row) => {
       const [upstreamId, why] = strings(row, 2);
       return { upstreamId, reason: toReason(why) };
     });
@@ -323,7 +342,7 @@ export class RedisSessionStore implements SessionStore {
 
   async claimCloses(limit: number, leaseMs: number): Promise<ClaimedClose[]> {
     if (limit <= 0) return [];
-    const reply = await this.run('ersgwClaimCloses', [
+    const reply = await this.runBuffer('ersgwClaimCloses', [
       this.key('D'),
       this.prefix,
       Math.floor(limit),
@@ -333,15 +352,16 @@ export class RedisSessionStore implements SessionStore {
     ]);
     const claimed: ClaimedClose[] = [];
     for (const row of rows(reply)) {
-      const [upstreamId, k, why, n] = strings(row, 4);
-      const close = await this.toClaimedClose(upstreamId, k, why, n);
+      // {u, why, n, key pieces…}
+      const list = rows(row);
+      const close = await this.toClaimedClose(text(list[0]), join(list, 3, list.length), text(list[1]), text(list[2]));
       if (close) claimed.push(close);
     }
     return claimed;
   }
 
   async claimClose(upstreamId: string, leaseMs: number): Promise<ClaimCloseResult> {
-    const reply = await this.run('ersgwClaimClose', [
+    const reply = await this.runBuffer('ersgwClaimClose', [
       this.key('D'),
       this.key('U', upstreamId),
       this.key('F', upstreamId),
@@ -351,8 +371,9 @@ export class RedisSessionStore implements SessionStore {
     if (reply === 0) return { status: 'done' };
     if (reply === 1) return { status: 'claimed-elsewhere' };
     if (reply === 2) return { status: 'in-flight' };
-    const [k, why, n] = strings(reply, 3);
-    const close = await this.toClaimedClose(upstreamId, k, why, n);
+    // {why, n, key pieces…}
+    const list = rows(reply);
+    const close = await this.toClaimedClose(upstreamId, join(list, 2, list.length), text(list[0]), text(list[1]));
     // Unreadable here means another instance with the right key has to send it.
     return close ? { status: 'claimed', close } : { status: 'claimed-elsewhere' };
   }
@@ -404,8 +425,13 @@ export class RedisSessionStore implements SessionStore {
     return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
   }
 
-  private async run(name: ScriptName, args: (string | number)[]): Promise<ScriptReply> {
+  private async run(name: ScriptName, args: ScriptArg[]): Promise<ScriptReply> {
     return this.guard(() => this.scripts[name](...args));
+  }
+
+  /** For scripts whose reply carries blob pieces: bulk strings come back as Buffers. */
+  private async runBuffer(name: ScriptName, args: ScriptArg[]): Promise<ScriptReply> {
+    return this.guard(() => this.bufferScripts[name](...args));
   }
 
   /** Every failure of Redis itself is "store unavailable": the gateway answers 503 and keeps the session. */
@@ -417,26 +443,29 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
+  /** From {u, r, ie, ae, c, kn, key pieces…, profile pieces…} (GET, BEGIN_SESSION_CALL). */
   private toSession(reply: ScriptReply): GatewaySession | null {
-    const [u, r, ie, ae, c, k, p] = strings(reply, 7);
-    const sessionKey = this.cipher.decrypt(k, aad(u, 'k'));
-    const profile = this.decryptProfile(u, p);
+    const list = rows(reply);
+    const u = text(list[0]);
+    const profileFrom = 6 + Number(text(list[5]));
+    const sessionKey = this.cipher.decrypt(join(list, 6, profileFrom), aad(u, 'k'));
+    const profile = this.decryptProfile(u, join(list, profileFrom, list.length));
     if (sessionKey === null || profile === null) return null;
     // r is the index's copy of "a role is selected"; the profile holds which one.
-    const role = r === '1' ? profile.role : null;
+    const role = text(list[1]) === '1' ? profile.role : null;
     return {
       upstreamId: u,
       upstream: { sessionKey, ssoToken: profile.ssoToken },
       user: profile.user,
       roles: profile.roles,
       role,
-      createdAtMs: Number(c),
-      idleExpiresAtMs: Number(ie),
-      absoluteExpiresAtMs: Number(ae),
+      createdAtMs: Number(text(list[4])),
+      idleExpiresAtMs: Number(text(list[2])),
+      absoluteExpiresAtMs: Number(text(list[3])),
     };
   }
 
-  private async toClaimedClose(upstreamId: string, k: string, why: string, n: string): Promise<ClaimedClose | null> {
+  private async toClaimedClose(upstreamId: string, k: Buffer, why: string, n: string): Promise<ClaimedClose | null> {
     const sessionKey = this.cipher.decrypt(k, aad(upstreamId, 'k'));
     if (sessionKey === null) {
       // Another instance may hold the key this one lacks (a rotation in progress): give it the
@@ -447,15 +476,15 @@ export class RedisSessionStore implements SessionStore {
     return { upstreamId, sessionKey, reason: toReason(why), attempt: Number(n) };
   }
 
-  private encryptKey(upstreamId: string, sessionKey: string): string {
+  private encryptKey(upstreamId: string, sessionKey: string): Buffer {
     return this.cipher.encrypt(sessionKey, aad(upstreamId, 'k'));
   }
 
-  private encryptProfile(upstreamId: string, profile: Profile): string {
+  private encryptProfile(upstreamId: string, profile: Profile): Buffer {
     return this.cipher.encrypt(JSON.stringify(profile), aad(upstreamId, 'p'));
   }
 
-  private decryptProfile(upstreamId: string, blob: string): Profile | null {
+  private decryptProfile(upstreamId: string, blob: Buffer): Profile | null {
     const json = this.cipher.decrypt(blob, aad(upstreamId, 'p'));
     // Authenticated, so it is our own JSON: a shape check would only restate encryptProfile.
     return json === null ? null : (JSON.parse(json) as Profile);
@@ -465,6 +494,11 @@ export class RedisSessionStore implements SessionStore {
 /** The store keeps only this hash of the cookie value, never the value. */
 export function hashSessionId(sessionId: string): string {
   return hash('sha256', sessionId, 'base64url');
+}
+
+/** The store's own id for an upstream session: 16 random bytes, 22 characters (not the e-RS key). */
+function newUpstreamId(): string {
+  return randomBytes(16).toString('base64url');
 }
 
 /** Binds a blob to its upstream record and field, so blobs cannot be swapped between records. */
@@ -482,22 +516,59 @@ function rows(reply: ScriptReply): unknown[] {
 }
 
 /** The first `n` entries of a script's array reply, as strings. */
-function strings(reply: ScriptReply, n: 1): [string];
 function strings(reply: ScriptReply, n: 2): [string, string];
 function strings(reply: ScriptReply, n: 3): [string, string, string];
-function strings(reply: ScriptReply, n: 4): [string, string, string, string];
-function strings(reply: ScriptReply, n: 7): [string, string, string, string, string, string, string];
 function strings(reply: ScriptReply, n: number): string[] {
   const list = rows(reply);
   const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const value = list[i];
-    if (typeof value === 'string') out.push(value);
-    else if (typeof value === 'number') out.push(String(value));
-    else if (Buffer.isBuffer(value)) out.push(value.toString('utf8'));
-    else throw new StoreUnavailableError('unexpected reply from the session store');
-  }
+  for (let i = 0; i < n; i++) out.push(text(list[i]));
   return out;
+}
+
+/** A reply value as text: ids, reasons and numbers (ASCII) from a Buffer or string reply. */
+function text(value: unknown): string {
+  if (Buffer.isBuffer(value)) return value.toString('latin1');
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  throw new StoreUnavailableError('unexpected reply from the session store');
+}
+
+/** A blob's pieces list[from..to) joined (a missing piece counts as empty: the blob then fails to decrypt). */
+function join(list: unknown[], from: number, to: number): Buffer {
+  if (to - from === 1 && Buffer.isBuffer(list[from])) return list[from];
+  const parts: Buffer[] = [];
+  for (let i = from; i < to; i++) {
+    const piece = list[i];
+    if (Buffer.isBuffer(piece)) parts.push(piece);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A blob as script arguments: its piece count, then its pieces (views, not copies). */
+function pieces(blob: Buffer): ScriptArg[] {
+  const out: ScriptArg[] = [String(Math.ceil(blob.length / BLOB_PIECE_BYTES))];
+  for (let at = 0; at < blob.length; at += BLOB_PIECE_BYTES) out.push(blob.subarray(at, at + BLOB_PIECE_BYTES));
+  return out;
+}
+
+/** The blob `f` of a hash read with HGETALL (`<f>n` pieces `<f>0`, …), or null when it has none. */
+function blobOf(record: Record<string, Buffer>, f: 'k' | 'p'): Buffer | null {
+  const n = Number(record[`${f}n`]?.toString('latin1'));
+  if (!(n > 0)) return null;
+  const parts: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const piece = record[`${f}${i}`];
+    if (piece === undefined) return null;
+    parts.push(piece);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A method ioredis adds at run time (defined commands, `<command>Buffer`), which its types do not list. */
+function method(redis: RedisConnection, name: string): ScriptCall {
+  const fn = (redis as unknown as Record<string, ScriptCall | undefined>)[name];
+  if (typeof fn !== 'function') throw new Error(`ioredis did not define ${name}`);
+  return fn.bind(redis);
 }
 
 function isNoScript(error: unknown): boolean {

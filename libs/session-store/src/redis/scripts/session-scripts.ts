@@ -5,24 +5,41 @@
  * They live in a TypeScript file (not `.lua` files) so `tsc` carries them into `dist` unchanged.
  *
  * Keys (prefix `P`, default `ersgw:`):
- *   P S:<h>  HASH  one gateway session; h = base64url(SHA-256(cookie value)). Its Redis TTL
- *                  ends a grace period after min(ie, ae): scripts compare the times themselves,
- *                  and the grace lets `end`/`commitRole`/the sweeper still find a session that
- *                  has just expired (its upstream id, its exact reason, its in-flight mark)
- *                  u upstreamId, r "1" once a role is selected, ie idle expiry, ae absolute expiry,
- *                  c created, k encrypted e-RS session key, p encrypted profile
- *   P U:<u>  HASH  the durable record that an upstream (e-RS) session exists, kept until its close
- *                  completes: k encrypted key, s h of its live session ("" once ended), ae absolute
- *                  expiry, why end reason, n claim attempts, l claim lease expiry
- *   P X      ZSET  u -> min(ie, ae) of every live session: the index the sweeper scans
+ *   P S:<h>  HASH  one live gateway session, and while it lives the only record of its upstream
+ *                  (e-RS) session; h = base64url(SHA-256(cookie value)).
+ *                  u upstreamId (16 random bytes, base64url), r "1" once a role is selected,
+ *                  ie idle expiry, ae absolute expiry, c created, then two encrypted blobs:
+ *                  kn + k0, k1, … the e-RS session key, pn + p0, p1, … the profile.
+ *                  A blob is stored as raw bytes in pieces of at most 64 bytes (<f>n = how many),
+ *                  so every value stays within `hash-max-listpack-value` (64) and the hash stays a
+ *                  compact listpack instead of a hash table.
+ *                  Its Redis TTL is ae + the close retention (ae + 7 days + the absolute timeout by
+ *                  default): scripts compare the times themselves, the sweeper deletes the hash
+ *                  when it ends the session, and the long TTL keeps the key for the sweeper to
+ *                  end and close the session after an outage in which no instance ran.
+ *   P U:<u>  HASH  an upstream session whose close (A003) is pending: created when its session
+ *                  ends (END, SWEEP_EXPIRED, or a live session replaced by another at its h) and
+ *                  by QUEUE_CLOSE; deleted when the close completes, or by its TTL (the close
+ *                  retention) if it never does. kn + k0, k1, … the encrypted key, why end
+ *                  reason, n claim attempts, l claim lease expiry. No U record while the session
+ *                  lives: its key is in the S hash.
+ *   P X      ZSET  h -> min(ie, ae) of every live session: the index the sweeper scans
  *   P F:<u>  ZSET  callId -> lease expiry: calls in flight on an upstream session
  *   P D      ZSET  u -> when its close (A003) is next due (or its claim lease runs out)
  *   P T:<h>  STR   u, for `inFlightLeaseMs` after a session id stops working, so a late
  *                  `commitRole` on that id can still find and clear its in-flight mark
  *
- * Keys built inside a script from the prefix (U, F, S and T of another record) are not declared
- * in KEYS. That is fine on a standalone Redis or Sentinel; Redis Cluster would need every key of
- * a script in one slot (hash tags such as `{u}`): future work, not done.
+ * A session record Redis lost while it lived (evicted, or deleted by hand) takes its encrypted
+ * key with it, so that e-RS session can no longer be closed: the sweeper drops its index entry
+ * and counts it (`onLostSessions`). Redis must not evict these keys (`maxmemory-policy
+ * noeviction`, the default).
+ *
+ * Blobs travel as pieces too, never joined in Lua: in ARGV as <count>, <piece>, …; in replies
+ * as <count>, <piece>, … or, when they end the reply (or one row of it), as the rest of it.
+ *
+ * Keys built inside a script from the prefix (U, F, X, D, and S and T of another record) are not
+ * declared in KEYS. That is fine on a standalone Redis or Sentinel; Redis Cluster would need every
+ * key of a script in one slot (hash tags such as `{u}`): future work, not done.
  *
  * Scripts return numbers as strings so large epoch milliseconds survive any reply mapping.
  */
@@ -33,6 +50,65 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function fmt(n) return string.format('%.0f', n) end
+`;
+
+/**
+ * Blobs: reading and writing their pieces. Only in the scripts that need them (a local function
+ * costs a closure on every run, and the hot path has none to spare).
+ */
+const BLOBS = `
+-- Appends to out the pieces <f>0 .. <f>(n-1) of the blob f in hash key (a missing one as '').
+local function read_pieces(key, f, n, out)
+  if n <= 0 then return out end
+  local names = {}
+  for i = 1, n do names[i] = f .. (i - 1) end
+  local got = redis.call('HMGET', key, unpack(names))
+  for i = 1, n do out[#out + 1] = got[i] or '' end
+  return out
+end
+-- Appends to fields the blob f that ARGV carries from index i (count, pieces); returns the next index.
+local function put_argv_blob(fields, f, i)
+  local n = tonumber(ARGV[i])
+  fields[#fields + 1] = f .. 'n'
+  fields[#fields + 1] = ARGV[i]
+  for j = 1, n do
+    fields[#fields + 1] = f .. (j - 1)
+    fields[#fields + 1] = ARGV[i + j]
+  end
+  return i + n + 1
+end
+-- What ended a session: its timeout if one has passed, else the reason given.
+local function end_reason(ie, ae, now, given)
+  if tonumber(ae) <= now then return 'absolute-timeout' end
+  if tonumber(ie) <= now then return 'idle-timeout' end
+  return given
+end
+-- Ends the live session in hash sk (session h, upstream u, kn key pieces): its key moves to a new
+-- U record with the close bookkeeping, the hash and its index entry go, its close is queued, and
+-- a tombstone keeps u findable from h for a late commitRole.
+local function retire(p, sk, h, u, kn, reason, now, tombstone_ms, retention_ms)
+  local uk = p .. 'U:' .. u
+  local n = tonumber(kn) or 0
+  local fields = {'why', reason, 'n', '0', 'kn', tostring(n)}
+  local pieces = read_pieces(sk, 'k', n, {})
+  for i = 1, n do
+    fields[#fields + 1] = 'k' .. (i - 1)
+    fields[#fields + 1] = pieces[i]
+  end
+  redis.call('DEL', sk, uk)
+  redis.call('HSET', uk, unpack(fields))
+  redis.call('PEXPIRE', uk, retention_ms)
+  redis.call('ZREM', p .. 'X', h)
+  redis.call('ZADD', p .. 'D', fmt(now), u)
+  redis.call('SET', p .. 'T:' .. h, u, 'PX', tombstone_ms)
+end
+-- The reply of GET and BEGIN_SESSION_CALL: {u, r, ie, ae, c, kn, k pieces…, p pieces…}.
+local function session_reply(key, f)
+  local kn = tonumber(f[6]) or 0
+  local out = {f[1], f[2], f[3], f[4], f[5], tostring(kn)}
+  read_pieces(key, 'k', kn, out)
+  return read_pieces(key, 'p', tonumber(f[7]) or 0, out)
+end
 `;
 
 export interface ScriptDefinition {
@@ -46,44 +122,52 @@ const script = (numberOfKeys: number, body: string): ScriptDefinition => ({
 });
 
 /**
- * KEYS: S, U, X. ARGV: idleMs, absoluteMs, absoluteExpiresAtMs or "", u, r, k, p, h, retentionMs,
- * graceMs.
+ * KEYS: S. ARGV: prefix, idleMs, absoluteMs, absoluteExpiresAtMs or "", u, r, h, retentionMs,
+ * tombstoneMs, then the key blob (count, pieces…), then the profile blob (count, pieces…).
  * Returns {c, ie, ae}.
  */
 export const CREATE = script(
-  3,
-  `
+  1,
+  BLOBS +
+    `
 local now = now_ms()
 local ae
-if ARGV[3] ~= '' then ae = tonumber(ARGV[3]) else ae = now + tonumber(ARGV[2]) end
-local ie = math.min(now + tonumber(ARGV[1]), ae)
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], 'u', ARGV[4], 'r', ARGV[5], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(now), 'k', ARGV[6], 'p', ARGV[7])
--- The hash lives until its absolute expiry (+ grace): the sweeper deletes it at idle expiry,
--- so a proxied call need not move its TTL (one command less on the hot path).
-redis.call('PEXPIREAT', KEYS[1], fmt(ae + tonumber(ARGV[10])))
-redis.call('HSET', KEYS[2], 'k', ARGV[6], 's', ARGV[8], 'ae', fmt(ae), 'n', '0')
-redis.call('PEXPIREAT', KEYS[2], fmt(ae + tonumber(ARGV[9])))
-redis.call('ZADD', KEYS[3], fmt(ie), ARGV[4])
+if ARGV[4] ~= '' then ae = tonumber(ARGV[4]) else ae = now + tonumber(ARGV[3]) end
+local ie = math.min(now + tonumber(ARGV[2]), ae)
+local old = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'kn')
+if old[1] then
+  -- Only if two cookie values (random) ever collide: even then the e-RS session that held this id
+  -- is closed, not forgotten.
+  retire(ARGV[1], KEYS[1], ARGV[7], old[1], old[4], end_reason(old[2], old[3], now, 'relogin'), now, ARGV[9], ARGV[8])
+end
+redis.call('DEL', KEYS[1])
+local fields = {'u', ARGV[5], 'r', ARGV[6], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(now)}
+put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 10))
+redis.call('HSET', KEYS[1], unpack(fields))
+-- Kept until long after its absolute expiry: the sweeper deletes it when it ends the session
+-- (so a proxied call need not move its TTL), and until then it holds the key the close needs.
+redis.call('PEXPIREAT', KEYS[1], fmt(ae + tonumber(ARGV[8])))
+redis.call('ZADD', ARGV[1] .. 'X', fmt(ie), ARGV[7])
 return {fmt(now), fmt(ie), fmt(ae)}
 `,
 );
 
-/** KEYS: S. Returns {u, r, ie, ae, c, k, p} of a live session, or nil. Does not slide. */
+/** KEYS: S. Returns {u, r, ie, ae, c, kn, k pieces…, p pieces…} of a live session, or nil. Does not slide. */
 export const GET = script(
   1,
-  `
-local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'c', 'k', 'p')
+  BLOBS +
+    `
+local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'c', 'kn', 'pn')
 if not f[1] then return false end
 local now = now_ms()
 if tonumber(f[3]) <= now or tonumber(f[4]) <= now then return false end
-return f
+return session_reply(KEYS[1], f)
 `,
 );
 
 /**
  * The hot path. KEYS: S. ARGV: prefix, idleMs, leaseMs, callId, markMarginMs.
- * Returns 0 (no session), 1 (no role) or {u, k}: nothing else, to keep the reply small.
+ * Returns 0 (no session), 1 (no role) or {u, k pieces…}: nothing else, to keep the reply small.
  * It slides `ie` in the hash only: the expiry index X keeps the older (earlier) time, and the
  * sweeper, which re-reads `ie` before ending anything, re-files a slid session when it meets it.
  * That keeps a sorted-set update off every proxied call.
@@ -91,7 +175,8 @@ return f
 export const BEGIN_CALL = script(
   1,
   `
-local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'k')
+-- An encrypted e-RS key (33 bytes + a key of 32 to 95) is two pieces: read with the rest.
+local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'kn', 'k0', 'k1')
 if not f[1] then return 0 end
 local now = now_ms()
 local ae = tonumber(f[4])
@@ -103,19 +188,30 @@ local lease = now + tonumber(ARGV[3])
 redis.call('ZADD', fk, fmt(lease), ARGV[4])
 -- Every lease has the same length, so the newest one always ends last.
 redis.call('PEXPIREAT', fk, fmt(lease + tonumber(ARGV[5])))
-return {f[1], f[5]}
+local kn = tonumber(f[5]) or 0
+if kn == 2 then return {f[1], f[6], f[7]} end
+local out = {f[1]}
+for i = 1, math.min(kn, 2) do out[i + 1] = f[5 + i] or '' end
+if kn > 2 then
+  local names = {}
+  for i = 3, kn do names[i - 2] = 'k' .. (i - 1) end
+  local more = redis.call('HMGET', KEYS[1], unpack(names))
+  for i = 1, kn - 2 do out[i + 3] = more[i] or '' end
+end
+return out
 `,
 );
 
 /**
  * KEYS: S. ARGV: prefix, leaseMs, callId, markRetentionMs.
  * Marks the call in flight without sliding and without needing a role.
- * Returns {u, r, ie, ae, c, k, p} or nil.
+ * Returns {u, r, ie, ae, c, kn, k pieces…, p pieces…} or nil.
  */
 export const BEGIN_SESSION_CALL = script(
   1,
-  `
-local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'c', 'k', 'p')
+  BLOBS +
+    `
+local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'c', 'kn', 'pn')
 if not f[1] then return false end
 local now = now_ms()
 if tonumber(f[3]) <= now or tonumber(f[4]) <= now then return false end
@@ -123,30 +219,42 @@ local fk = ARGV[1] .. 'F:' .. f[1]
 local lease = now + tonumber(ARGV[2])
 redis.call('ZADD', fk, fmt(lease), ARGV[3])
 redis.call('PEXPIREAT', fk, fmt(lease + tonumber(ARGV[4])))
-return f
+return session_reply(KEYS[1], f)
 `,
 );
 
 /**
- * KEYS: S old, S new, U, F, T old.
- * ARGV: expected p, new p, new k, callId, new h, u, tombstoneMs, graceMs.
- * Moves a live session to its new id with the role selected; always clears the mark.
+ * KEYS: S old, S new, F, T old.
+ * ARGV: prefix, old h, new h, u, expected p0, callId, tombstoneMs, retentionMs, then the new key
+ * blob (count, pieces…), then the new profile blob (count, pieces…).
+ * Moves a live session to its new id (and its index entry to the new h) with the role selected;
+ * always clears the mark. The expected first piece of the profile stands for the whole profile
+ * the caller read: it holds that encryption's random IV and tag, so any rewrite changes it.
  * Returns {ie, ae, c} or nil when the old session is gone, expired or was changed meanwhile.
  */
 export const COMMIT_ROLE = script(
-  5,
-  `
-redis.call('ZREM', KEYS[4], ARGV[4])
-local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'c', 'p')
-if f[1] ~= ARGV[6] or f[5] ~= ARGV[1] then return false end
+  4,
+  BLOBS +
+    `
+redis.call('ZREM', KEYS[3], ARGV[6])
+local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'c', 'p0')
+if f[1] ~= ARGV[4] or f[5] ~= ARGV[5] then return false end
 local now = now_ms()
 if tonumber(f[2]) <= now or tonumber(f[3]) <= now then return false end
+local taken = redis.call('HMGET', KEYS[2], 'u', 'ie', 'ae', 'kn')
+if taken[1] and taken[1] ~= ARGV[4] then
+  -- Only if two cookie values collide: the session that held the new id is ended and closed.
+  retire(ARGV[1], KEYS[2], ARGV[3], taken[1], taken[4], end_reason(taken[2], taken[3], now, 'relogin'), now, ARGV[7], ARGV[8])
+end
+local fields = {'u', ARGV[4], 'r', '1', 'ie', f[2], 'ae', f[3], 'c', f[4]}
+put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 9))
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'u', ARGV[6], 'r', '1', 'ie', f[2], 'ae', f[3], 'c', f[4], 'k', ARGV[3], 'p', ARGV[2])
+redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('PEXPIREAT', KEYS[2], fmt(tonumber(f[3]) + tonumber(ARGV[8])))
 redis.call('DEL', KEYS[1])
-redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[7])
-redis.call('HSET', KEYS[3], 'k', ARGV[3], 's', ARGV[5])
+redis.call('ZREM', ARGV[1] .. 'X', ARGV[2])
+redis.call('ZADD', ARGV[1] .. 'X', fmt(math.min(tonumber(f[2]), tonumber(f[3]))), ARGV[3])
+redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[7])
 return {f[2], f[3], f[4]}
 `,
 );
@@ -177,95 +285,73 @@ return 0
 );
 
 /**
- * KEYS: S, X, D, T. ARGV: prefix, reason, tombstoneMs, retentionMs.
+ * KEYS: S. ARGV: prefix, h, reason, tombstoneMs, retentionMs.
  * Ends a session and queues its close. A session found already expired (not yet swept) ends with
  * its timeout as the reason, so the reason recorded is what really ended it.
  * Returns {u, reason} or nil.
  */
 export const END = script(
-  4,
-  `
-local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'k')
+  1,
+  BLOBS +
+    `
+local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'kn')
 if not f[1] then return false end
-local u = f[1]
 local now = now_ms()
-local reason = ARGV[2]
-if tonumber(f[3]) <= now then reason = 'absolute-timeout' elseif tonumber(f[2]) <= now then reason = 'idle-timeout' end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], u)
-local uk = ARGV[1] .. 'U:' .. u
-redis.call('HSET', uk, 'k', f[4], 's', '', 'why', reason)
-redis.call('HDEL', uk, 'l')
-redis.call('PEXPIRE', uk, ARGV[4])
-redis.call('ZADD', KEYS[3], fmt(now), u)
-redis.call('SET', KEYS[4], u, 'PX', ARGV[3])
-return {u, reason}
+local reason = end_reason(f[2], f[3], now, ARGV[3])
+retire(ARGV[1], KEYS[1], ARGV[2], f[1], f[4], reason, now, ARGV[4], ARGV[5])
+return {f[1], reason}
 `,
 );
 
-/** KEYS: U, D. ARGV: u, k, reason, retentionMs. */
+/** KEYS: U, D. ARGV: u, reason, retentionMs, then the key blob (count, pieces…). */
 export const QUEUE_CLOSE = script(
   2,
-  `
+  BLOBS +
+    `
 local now = now_ms()
+local fields = {'why', ARGV[2], 'n', '0'}
+put_argv_blob(fields, 'k', 4)
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'k', ARGV[2], 's', '', 'why', ARGV[3], 'n', '0', 'ae', fmt(now))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], fmt(now), ARGV[1])
 return 1
 `,
 );
 
 /**
- * KEYS: X, D. ARGV: prefix, limit, tombstoneMs, retentionMs.
- * Returns {{u, reason}, ...} for the sessions it ended.
+ * KEYS: X. ARGV: prefix, limit, tombstoneMs, retentionMs.
+ * Returns {lost, {u, reason}, ...}: how many index entries it dropped because their session hash
+ * was gone (lost by Redis: nothing left to close with), then the sessions it ended.
  */
 export const SWEEP_EXPIRED = script(
-  2,
-  `
+  1,
+  BLOBS +
+    `
 local now = now_ms()
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', fmt(now), 'LIMIT', 0, tonumber(ARGV[2]))
-local out = {}
-for _, u in ipairs(ids) do
-  local uk = ARGV[1] .. 'U:' .. u
-  local rec = redis.call('HMGET', uk, 's', 'ae', 'k')
-  if not rec[3] then
-    -- No upstream record (cannot happen unless its retention ran out): nothing left to close.
-    redis.call('ZREM', KEYS[1], u)
+local hs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', fmt(now), 'LIMIT', 0, tonumber(ARGV[2]))
+local lost = 0
+local out = {0}
+for _, h in ipairs(hs) do
+  local sk = ARGV[1] .. 'S:' .. h
+  local s = redis.call('HMGET', sk, 'u', 'ie', 'ae', 'kn')
+  if not s[1] then
+    redis.call('ZREM', KEYS[1], h)
+    lost = lost + 1
   else
-    local h = rec[1]
-    local ie = nil
-    local ae = tonumber(rec[2])
-    local k = rec[3]
-    local sk = nil
-    if h and h ~= '' then
-      sk = ARGV[1] .. 'S:' .. h
-      local s = redis.call('HMGET', sk, 'u', 'ie', 'ae', 'k')
-      if s[1] == u then
-        ie = tonumber(s[2])
-        ae = tonumber(s[3])
-        k = s[4]
-      else
-        sk = nil
-      end
-    end
-    if ie and ie > now and ae > now then
+    local ie = tonumber(s[2])
+    local ae = tonumber(s[3])
+    if ie > now and ae > now then
       -- Slid after the index was read elsewhere: repair the index, do not end it.
-      redis.call('ZADD', KEYS[1], fmt(math.min(ie, ae)), u)
+      redis.call('ZADD', KEYS[1], fmt(math.min(ie, ae)), h)
     else
-      -- A missing session hash means Redis already expired it (PEXPIREAT): it is still ended here.
-      local reason = 'idle-timeout'
-      if ae and ae <= now then reason = 'absolute-timeout' end
-      if sk then redis.call('DEL', sk) end
-      if h and h ~= '' then redis.call('SET', ARGV[1] .. 'T:' .. h, u, 'PX', ARGV[3]) end
-      redis.call('ZREM', KEYS[1], u)
-      redis.call('HSET', uk, 'k', k, 's', '', 'why', reason)
-      redis.call('PEXPIRE', uk, ARGV[4])
-      redis.call('ZADD', KEYS[2], fmt(now), u)
-      table.insert(out, {u, reason})
+      local reason = end_reason(ie, ae, now, 'idle-timeout')
+      retire(ARGV[1], sk, h, s[1], s[4], reason, now, ARGV[3], ARGV[4])
+      out[#out + 1] = {s[1], reason}
     end
   end
 end
+out[1] = lost
 return out
 `,
 );
@@ -274,11 +360,12 @@ return out
  * KEYS: D. ARGV: prefix, limit, leaseMs, pollDelayMs, scanFactor.
  * Claims due closes with no live in-flight mark. A close still in flight is pushed back by the
  * poll delay so it sorts behind the due ones and cannot starve them.
- * Returns {{u, k, why, n}, ...}.
+ * Returns {{u, why, n, k pieces…}, ...}.
  */
 export const CLAIM_CLOSES = script(
   1,
-  `
+  BLOBS +
+    `
 local now = now_ms()
 local limit = tonumber(ARGV[2])
 local poll = tonumber(ARGV[4])
@@ -287,10 +374,10 @@ local out = {}
 for _, u in ipairs(ids) do
   if #out >= limit then break end
   local uk = ARGV[1] .. 'U:' .. u
-  local rec = redis.call('HMGET', uk, 'k', 'why', 'l')
+  local rec = redis.call('HMGET', uk, 'why', 'l', 'kn')
   if not rec[1] then
     redis.call('ZREM', KEYS[1], u)
-  elseif rec[3] and tonumber(rec[3]) > now then
+  elseif rec[2] and tonumber(rec[2]) > now then
     -- leased by another claimer
   else
     local fk = ARGV[1] .. 'F:' .. u
@@ -303,7 +390,7 @@ for _, u in ipairs(ids) do
       redis.call('ZADD', KEYS[1], fmt(l), u)
       local n = redis.call('HINCRBY', uk, 'n', 1)
       redis.call('HSET', uk, 'l', fmt(l))
-      table.insert(out, {u, rec[1], rec[2], tostring(n)})
+      out[#out + 1] = read_pieces(uk, 'k', tonumber(rec[3]) or 0, {u, rec[1], tostring(n)})
     end
   end
 end
@@ -313,23 +400,24 @@ return out
 
 /**
  * KEYS: D, U, F. ARGV: u, leaseMs.
- * Returns 0 done, 1 claimed elsewhere, 2 in flight, or {k, why, n} when claimed.
+ * Returns 0 done, 1 claimed elsewhere, 2 in flight, or {why, n, k pieces…} when claimed.
  */
 export const CLAIM_CLOSE = script(
   3,
-  `
+  BLOBS +
+    `
 local now = now_ms()
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-local rec = redis.call('HMGET', KEYS[2], 'k', 'why', 'l')
+local rec = redis.call('HMGET', KEYS[2], 'why', 'l', 'kn')
 if not score or not rec[1] then return 0 end
-if rec[3] and tonumber(rec[3]) > now then return 1 end
+if rec[2] and tonumber(rec[2]) > now then return 1 end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', fmt(now))
 if redis.call('ZCARD', KEYS[3]) > 0 then return 2 end
 local l = now + tonumber(ARGV[2])
 redis.call('ZADD', KEYS[1], fmt(l), ARGV[1])
 local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
 redis.call('HSET', KEYS[2], 'l', fmt(l))
-return {rec[1], rec[2], tostring(n)}
+return read_pieces(KEYS[2], 'k', tonumber(rec[3]) or 0, {rec[1], tostring(n)})
 `,
 );
 
@@ -364,8 +452,10 @@ return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), fmt(now_ms()
 );
 
 /**
- * Scripts called through ioredis' defined commands. BEGIN_CALL is not among them: the hot path
- * sends its EVALSHA itself (see RedisSessionStore.beginCall).
+ * Scripts called through ioredis' defined commands (each also as `<name>Buffer`, whose replies
+ * keep bulk strings as Buffers: the ones that return blob pieces are called that way).
+ * BEGIN_CALL is not among them: the hot path sends its EVALSHA itself (see
+ * RedisSessionStore.beginCall).
  */
 export const SCRIPTS = {
   ersgwCreate: CREATE,
