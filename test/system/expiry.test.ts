@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser';
 import { type Card } from '../support/sandbox-control';
@@ -69,6 +70,12 @@ describe.each(['redis', 'memory'] as const)('idle and absolute expiry (%s store)
         break;
       }
       const view = await user.session();
+      if (view.status !== 200) {
+        // The absolute lifetime ran out between the proxied call and this read.
+        expect(view.status).toBe(401);
+        last = 401;
+        break;
+      }
       expect(Date.parse(view.json.idleExpiresAt)).toBeLessThanOrEqual(Date.parse(login.json.absoluteExpiresAt));
       await sleep(400);
     }
@@ -81,5 +88,27 @@ describe.each(['redis', 'memory'] as const)('idle and absolute expiry (%s store)
       5000,
     );
     expect(closed.a003Count).toBe(1);
+  });
+
+  it.runIf(store === 'redis')('a session record Redis lost is reported as lost, not silently forgotten', async () => {
+    const { user } = await signedIn();
+    const redis = new Redis(env.redis!.url, { maxRetriesPerRequest: 1 });
+    try {
+      const keys = await redis.keys('ersgw:S:*');
+      expect(keys.length).toBeGreaterThan(0);
+      // As an evicting Redis would: every live record goes, the expiry index stays.
+      await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+    const lost = await waitFor(
+      'the sweeper to report the lost records',
+      async () => env.gateways[0]!.lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.event === 'sessions-lost'),
+      8000,
+      100,
+    );
+    expect(lost.level).toBe('error');
+    expect(Number(lost.count)).toBeGreaterThan(0);
+    expect((await user.session()).status).toBe(401);
   });
 });

@@ -47,6 +47,12 @@ export async function createSessionStore(config: GatewayConfig, logger: GatewayL
   return new RedisSessionStore(redis, new SessionCipher([...config.store.sessionKeys]), {
     ...options,
     ownsConnection: true,
+    // A live session's record is the only copy of its e-RS key: one Redis dropped cannot be closed.
+    onLostSessions: (count: number) =>
+      logger.error(
+        { event: 'sessions-lost', count },
+        'Redis no longer had the records of expired sessions: their e-RS sessions cannot be closed (Redis must not evict: maxmemory-policy noeviction)',
+      ),
   });
 }
 
