@@ -17,4 +17,6 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
-CMD ["node", "dist/apps/gateway/src/main.js"]
+# A young generation of at most 8 MB per semi-space keeps the resident memory about 10-25 MB lower
+# under load, at no measurable CPU cost (README, Performance).
+CMD ["node", "--max-semi-space-size=8", "dist/apps/gateway/src/main.js"]

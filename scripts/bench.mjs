@@ -193,6 +193,8 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
   };
   const dist = process.env.BENCH_DIST || 'dist';
   const gatewayMain = path.join(ROOT, dist, 'apps/gateway/src/main.js');
+  // The flags the gateway is deployed with (Dockerfile, npm run start:gateway).
+  const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8'];
   const storeIndex = path.join(ROOT, dist, 'libs/session-store/src/index.js');
   for (const f of [gatewayMain, storeIndex]) if (!fs.existsSync(f)) die(`${f} is missing: run \`npm run build\` first (or set BENCH_DIST)`);
   const redisBin = which('redis-server');
@@ -415,10 +417,10 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     const targets = [];
     const baseline = await startTarget('baseline', [process.execPath, SELF, '--role', 'baseline'], { ERS_BASE_URL: ersBase, ERS_ASID: '200000000220' });
     targets.push({ key: 'baseline', label: 'baseline (node:http + undici, no session)', proc: baseline, redis: null, cookies: small.cookies, session0: null, sessions: 0 });
-    const gwSmall = await startTarget('gateway-small', [process.execPath, gatewayMain], gwEnv(redisSmall.url));
+    const gwSmall = await startTarget('gateway-small', [process.execPath, ...GATEWAY_NODE_FLAGS, gatewayMain], gwEnv(redisSmall.url));
     targets.push({ key: 'gw-small', label: `gateway, ${fmtCount(opt.small)} sessions`, proc: gwSmall, redis: redisSmall, cookies: small.cookies, session0: small.session0, sessions: opt.small });
     if (withLarge) {
-      const gwLarge = await startTarget('gateway-large', [process.execPath, gatewayMain], gwEnv(redisLarge.url));
+      const gwLarge = await startTarget('gateway-large', [process.execPath, ...GATEWAY_NODE_FLAGS, gatewayMain], gwEnv(redisLarge.url));
       targets.push({ key: 'gw-large', label: `gateway, ${fmtCount(opt.large)} sessions`, proc: gwLarge, redis: redisLarge, cookies: large.cookies, session0: large.session0, sessions: opt.large });
     }
     for (const t of targets) {

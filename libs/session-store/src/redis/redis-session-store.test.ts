@@ -294,6 +294,16 @@ describe('RedisSessionStore on Redis', () => {
     expect((await store.claimCloses(10, 5_000)).map((c) => c.upstreamId).sort()).toEqual(kept.map((k) => k.upstreamId).sort());
   });
 
+  it('writes its key prefix into the hot-path script safely, whatever the prefix holds', async () => {
+    const prefix = `we"ird\\]]..${randomBytes(4).toString('hex')}'\n:`;
+    const opened = await openStore(server.url, { ...LONG, keyPrefix: prefix });
+    cleanups.push(() => opened.store.close());
+    const id = newSessionId();
+    const created = await opened.store.create(id, newUpstream());
+    expect((await opened.store.beginCall(id, 'mark-1')).status).toBe('ok');
+    expect(await (await raw()).zscore(`${prefix}F:${created.upstreamId}`, 'mark-1')).not.toBeNull();
+  });
+
   it('works when Redis lost its script cache (EVALSHA falls back to EVAL)', async () => {
     const { store } = await open();
     const id = newSessionId();

@@ -17,7 +17,7 @@ import type {
   UpstreamSecrets,
 } from '../session-store.port';
 import type { RedisConnection } from './redis-connection';
-import { BEGIN_CALL, SCRIPTS, type ScriptName } from './scripts/session-scripts';
+import { SCRIPTS, type ScriptDefinition, type ScriptName, beginCallScript } from './scripts/session-scripts';
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
   /** Prefix of every key (default `ersgw:`). */
@@ -42,10 +42,8 @@ const DEFAULT_PREFIX = 'ersgw:';
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 /** In-flight marks and tombstones outlive the lease a little, so a slow reply still finds them. */
 const MARK_MARGIN_MS = 5_000;
-const MARK_MARGIN_ARG = String(MARK_MARGIN_MS);
 /** A claim looks at this many times `limit` due closes, since some are skipped (in flight). */
 const CLAIM_SCAN_FACTOR = 4;
-const BEGIN_CALL_SHA = createHash('sha1').update(BEGIN_CALL.lua).digest('hex');
 /** How long ended calls wait to be cleared together, and how many go in one command at most. */
 const END_CALL_BATCH_MS = 2;
 const END_CALL_BATCH_MAX = 256;
@@ -114,10 +112,10 @@ export class RedisSessionStore implements SessionStore {
   private readonly bufferScripts: Record<ScriptName, ScriptCall>;
   private readonly evalshaBuffer: ScriptCall;
   private readonly evalBuffer: ScriptCall;
-  /** beginCall's constant arguments, as the strings they are sent as (nothing converted per call). */
+  /** The hot path's script, its constants written in (see `beginCallScript`), and its SHA-1. */
+  private readonly beginCallLua: ScriptDefinition;
+  private readonly beginCallSha: string;
   private readonly sessionKeyPrefix: string;
-  private readonly idleTimeoutArg: string;
-  private readonly inFlightLeaseArg: string;
   private endBatch: EndCallBatch | null = null;
 
   constructor(
@@ -131,8 +129,8 @@ export class RedisSessionStore implements SessionStore {
     this.retentionMs = options.closeRetentionMs ?? options.absoluteTimeoutMs + SEVEN_DAYS_MS;
     this.markRetentionMs = options.inFlightLeaseMs + MARK_MARGIN_MS;
     this.sessionKeyPrefix = `${this.prefix}S:`;
-    this.idleTimeoutArg = String(options.idleTimeoutMs);
-    this.inFlightLeaseArg = String(options.inFlightLeaseMs);
+    this.beginCallLua = beginCallScript(this.prefix, options.idleTimeoutMs, options.inFlightLeaseMs, MARK_MARGIN_MS);
+    this.beginCallSha = createHash('sha1').update(this.beginCallLua.lua).digest('hex');
     const scripts: Partial<Record<ScriptName, ScriptCall>> = {};
     const bufferScripts: Partial<Record<ScriptName, ScriptCall>> = {};
     for (const [name, def] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
@@ -192,10 +190,10 @@ export class RedisSessionStore implements SessionStore {
     let reply: ScriptReply;
     try {
       try {
-        reply = await this.evalshaBuffer(BEGIN_CALL_SHA, '1', key, this.prefix, this.idleTimeoutArg, this.inFlightLeaseArg, callId, MARK_MARGIN_ARG);
+        reply = await this.evalshaBuffer(this.beginCallSha, '1', key, callId);
       } catch (error) {
         if (!isNoScript(error)) throw error;
-        reply = await this.evalBuffer(BEGIN_CALL.lua, '1', key, this.prefix, this.idleTimeoutArg, this.inFlightLeaseArg, callId, MARK_MARGIN_ARG);
+        reply = await this.evalBuffer(this.beginCallLua.lua, '1', key, callId);
       }
     } catch (error) {
       throw new StoreUnavailableError(undefined, { cause: error });

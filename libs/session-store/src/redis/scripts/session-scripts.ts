@@ -166,15 +166,19 @@ return session_reply(KEYS[1], f)
 );
 
 /**
- * The hot path. KEYS: S. ARGV: prefix, idleMs, leaseMs, callId, markMarginMs.
+ * The hot path. KEYS: S. ARGV: callId. The prefix, the idle timeout, the lease and the mark margin
+ * are written into the script's text (`beginCallScript`), one script per store configuration, so
+ * each proxied call sends four arguments instead of eight.
  * Returns 0 (no session), 1 (no role) or {u, k pieces…}: nothing else, to keep the reply small.
  * It slides `ie` in the hash only: the expiry index X keeps the older (earlier) time, and the
  * sweeper, which re-reads `ie` before ending anything, re-files a slid session when it meets it.
  * That keeps a sorted-set update off every proxied call.
  */
-export const BEGIN_CALL = script(
-  1,
-  `
+export function beginCallScript(prefix: string, idleMs: number, leaseMs: number, markMarginMs: number): ScriptDefinition {
+  return script(
+    1,
+    `
+local PREFIX = ${luaString(prefix)}
 -- An encrypted e-RS key (33 bytes + a key of 32 to 95) is two pieces: read with the rest.
 local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'kn', 'k0', 'k1')
 if not f[1] then return 0 end
@@ -182,12 +186,12 @@ local now = now_ms()
 local ae = tonumber(f[4])
 if tonumber(f[3]) <= now or ae <= now then return 0 end
 if f[2] ~= '1' then return 1 end
-redis.call('HSET', KEYS[1], 'ie', fmt(math.min(now + tonumber(ARGV[2]), ae)))
-local fk = ARGV[1] .. 'F:' .. f[1]
-local lease = now + tonumber(ARGV[3])
-redis.call('ZADD', fk, fmt(lease), ARGV[4])
+redis.call('HSET', KEYS[1], 'ie', fmt(math.min(now + ${integer(idleMs)}, ae)))
+local fk = PREFIX .. 'F:' .. f[1]
+local lease = now + ${integer(leaseMs)}
+redis.call('ZADD', fk, fmt(lease), ARGV[1])
 -- Every lease has the same length, so the newest one always ends last.
-redis.call('PEXPIREAT', fk, fmt(lease + tonumber(ARGV[5])))
+redis.call('PEXPIREAT', fk, fmt(lease + ${integer(markMarginMs)}))
 local kn = tonumber(f[5]) or 0
 if kn == 2 then return {f[1], f[6], f[7]} end
 local out = {f[1]}
@@ -200,7 +204,18 @@ if kn > 2 then
 end
 return out
 `,
-);
+  );
+}
+
+/** Any string as a Lua literal: every byte as a decimal escape, so no prefix can break out of it. */
+function luaString(value: string): string {
+  return `"${[...Buffer.from(value, 'utf8')].map((byte) => `\\${byte}`).join('')}"`;
+}
+
+function integer(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`not a non-negative integer: ${value}`);
+  return String(value);
+}
 
 /**
  * KEYS: S. ARGV: prefix, leaseMs, callId, markRetentionMs.
@@ -454,7 +469,7 @@ return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), fmt(now_ms()
 /**
  * Scripts called through ioredis' defined commands (each also as `<name>Buffer`, whose replies
  * keep bulk strings as Buffers: the ones that return blob pieces are called that way).
- * BEGIN_CALL is not among them: the hot path sends its EVALSHA itself (see
+ * beginCallScript is not among them: the hot path sends its EVALSHA itself (see
  * RedisSessionStore.beginCall).
  */
 export const SCRIPTS = {
