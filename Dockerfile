@@ -17,6 +17,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
-# A young generation of at most 8 MB per semi-space keeps the resident memory about 10-25 MB lower
-# under load, at no measurable CPU cost (README, Performance).
-CMD ["node", "--max-semi-space-size=8", "dist/apps/gateway/src/main.js"]
+# Measured (README, Performance): 8 MB semi-spaces keep the resident memory 10-25 MB lower under
+# load at no CPU cost; without allocation-site pretenuring V8 stops moving request-scoped objects
+# of uploads straight to the old generation (100 kB POSTs: 12 ms scavenges and +60-90 MB RSS).
+CMD ["node", "--max-semi-space-size=8", "--no-allocation-site-pretenuring", "dist/apps/gateway/src/main.js"]
