@@ -304,6 +304,28 @@ describe('RedisSessionStore on Redis', () => {
     expect(await (await raw()).zscore(`${prefix}F:${created.upstreamId}`, 'mark-1')).not.toBeNull();
   });
 
+  it('reads back the chosen role whether or not it is one of the roles (stored as an index when it is)', async () => {
+    const prefix = `role${randomBytes(4).toString('hex')}:`;
+    const { store } = await open([testKey()], prefix);
+    const listed = newUpstream();
+    const listedId = newSessionId();
+    await store.create(listedId, listed);
+    const outside = { businessFunction: 'OTHER', orgIdentifier: 'Q01', orgName: 'Elsewhere' };
+    const outsideId = newSessionId();
+    await store.create(outsideId, { ...newUpstream(), role: outside });
+    expect((await store.get(listedId))?.role).toEqual(listed.role);
+    expect((await store.get(outsideId))?.role).toEqual(outside);
+    // The index is smaller than a copy: the record with the listed role has the shorter profile.
+    const redis = await raw();
+    const bytes = async (id: string): Promise<number> => {
+      const record = await redis.hgetallBuffer(`${prefix}S:${hashSessionId(id)}`);
+      let total = 0;
+      for (let i = 0; i < Number(record.pn?.toString()); i++) total += record[`p${i}`]?.length ?? 0;
+      return total;
+    };
+    expect(await bytes(listedId)).toBeLessThan((await bytes(outsideId)) - 40);
+  });
+
   it('works when Redis lost its script cache (EVALSHA falls back to EVAL)', async () => {
     const { store } = await open();
     const id = newSessionId();
