@@ -1,13 +1,15 @@
 import 'reflect-metadata';
+import { type RequestListener, type Server, createServer } from 'node:http';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyStatic from '@fastify/static';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { GatewayConfig } from '@libs/config';
 import { registerCors } from './api-guard/cors';
 import { GatewayModule } from './gateway.module';
+import { ErsFastPath } from './ers-proxy/ers-fast-path';
 import { DrainState } from './health/drain-state';
 import { AccessLog } from './logging/access-log';
 import { stdoutLineWriter } from './logging/line-writer';
@@ -17,7 +19,13 @@ import { buildOpenApiDocument } from './openapi/build-openapi-document';
 import { OpenApiDocument } from './openapi/openapi.controller';
 import { GatewayError } from './problem/gateway-error';
 import { problemBody, sendProblem } from './problem/problem.filter';
-import { correlationIdFrom, decorateRequestContext, startRequestContext } from './request-context/request-context';
+import {
+  API_CACHE_CONTROL,
+  SECURITY_HEADERS,
+  correlationIdFrom,
+  decorateRequestContext,
+  startRequestContext,
+} from './request-context/request-context';
 
 export interface GatewayAppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
@@ -36,7 +44,9 @@ export interface GatewayApp {
 export async function createGatewayApp(config: GatewayConfig, options: GatewayAppOptions = {}): Promise<GatewayApp> {
   const destination = options.logDestination ?? stdoutLineWriter();
   const logger = createLogger(config.log.level, destination);
+  const door = new FrontDoor();
   const adapter = new FastifyAdapter({
+    serverFactory: door.serverFactory,
     // Fastify takes a hop count here; Nest's adapter type lists only the other forms.
     trustProxy: (config.http.trustProxyHops > 0 ? config.http.trustProxyHops : false) as boolean,
     // SIGTERM: idle keep-alive connections close, requests in flight finish.
@@ -60,10 +70,38 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     bodyParser: false,
     abortOnError: false,
   });
-  await configureApp(app, config, new AccessLog(config.log.level, destination));
+  const accessLog = new AccessLog(config.log.level, destination);
+  await configureApp(app, config, accessLog);
   await app.init();
   app.get(OpenApiDocument).document = buildOpenApiDocument(app, config.cookie.name);
+  door.open(app.get(ErsFastPath), accessLog);
   return { app, logger };
+}
+
+/**
+ * The HTTP server, made here instead of by Fastify so that the proxy's fast path (`ErsFastPath`)
+ * sees each request first; whatever it does not take goes to Fastify as before. The server gets
+ * the settings Fastify gives the servers it makes itself.
+ */
+class FrontDoor {
+  private fastPath: ErsFastPath | null = null;
+
+  readonly serverFactory = (fastify: RequestListener, options: FastifyServerOptions): Server => {
+    const server = createServer((request, response) => {
+      const fastPath = this.fastPath;
+      if (fastPath === null || !fastPath.take(request, response)) fastify(request, response);
+    });
+    server.keepAliveTimeout = options.keepAliveTimeout as number;
+    server.requestTimeout = options.requestTimeout as number;
+    server.setTimeout(options.connectionTimeout);
+    if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket as number;
+    return server;
+  };
+
+  open(fastPath: ErsFastPath, accessLog: AccessLog): void {
+    fastPath.open(accessLog);
+    this.fastPath = fastPath;
+  }
 }
 
 async function configureApp(app: NestFastifyApplication, config: GatewayConfig, accessLog: AccessLog): Promise<void> {
@@ -112,12 +150,8 @@ async function configureApp(app: NestFastifyApplication, config: GatewayConfig, 
 function registerRequestStart(fastify: FastifyInstance, drain: DrainState): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     startRequestContext(request, reply);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    const api = request.url.startsWith('/api/');
-    // Answers under /api carry sessions or patient data: never stored by a browser or proxy.
-    if (api) reply.header('cache-control', 'no-store');
+    for (const [name, value] of SECURITY_HEADERS) reply.header(name, value);
+    if (request.url.startsWith('/api/')) reply.header('cache-control', API_CACHE_CONTROL);
     if (drain.draining && !request.url.startsWith('/health/')) {
       const body = problemBody('draining', 'This instance is shutting down; retry on another.', request.correlationId);
       sendProblem(reply.header('connection', 'close').header('retry-after', '1'), body);

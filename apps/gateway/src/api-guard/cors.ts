@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { CORRELATION_ID_HEADER, ERS_TRANSACTION_ID_HEADER } from '@libs/ers-contract';
 
@@ -27,19 +28,28 @@ export function registerCors(fastify: FastifyInstance, allowedOrigins: readonly 
       done();
       return;
     }
-    reply.header('access-control-allow-origin', origin);
-    reply.header('access-control-allow-credentials', 'true');
-    reply.header('vary', 'Origin');
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
       reply
         .code(204)
+        .header('access-control-allow-origin', origin)
+        .header('access-control-allow-credentials', 'true')
+        .header('vary', 'Origin')
         .header('access-control-allow-methods', 'GET, HEAD, POST, PUT, PATCH, DELETE')
         .header('access-control-allow-headers', ALLOWED_REQUEST_HEADERS)
         .header('access-control-max-age', '600')
         .send();
       return;
     }
-    reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+    reply.headers(corsAnswerHeaders(origin, {}));
     done();
   });
+}
+
+/** The CORS headers of an answer (not a preflight) to a listed origin, added to `headers`. */
+export function corsAnswerHeaders(origin: string, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  headers['access-control-allow-origin'] = origin;
+  headers['access-control-allow-credentials'] = 'true';
+  headers.vary = 'Origin';
+  headers['access-control-expose-headers'] = EXPOSED_HEADERS;
+  return headers;
 }

@@ -44,12 +44,7 @@ export class ErsCallStrategy extends PassportStrategy(Strategy, 'ers-call') {
     if (sessionId === null) throw new GatewayError('no-session', 'There is no session; sign in with your smartcard.');
     const callId = nextCallId();
     const grant = await this.store.beginCall(sessionId, callId);
-    if (grant.status === 'no-session') {
-      throw new GatewayError('no-session', 'There is no session; sign in with your smartcard.');
-    }
-    if (grant.status === 'no-role') {
-      throw new GatewayError('role-not-selected', 'Choose a role before calling e-RS.');
-    }
+    if (grant.status !== 'ok') throw refusal(grant.status);
     request.upstreamId = grant.upstreamId;
     const granted: ErsCallGrant = { sessionId, upstreamId: grant.upstreamId, sessionKey: grant.sessionKey, callId, path };
     request.ersGrant = granted;
@@ -67,6 +62,13 @@ let callCount = 0;
 export function nextCallId(): string {
   callCount = callCount === Number.MAX_SAFE_INTEGER ? 1 : callCount + 1;
   return `${CALL_ID_PREFIX}.${callCount.toString(36)}`;
+}
+
+/** Why the store granted no call, as the browser is told. */
+export function refusal(status: 'no-session' | 'no-role'): GatewayError {
+  return status === 'no-session'
+    ? new GatewayError('no-session', 'There is no session; sign in with your smartcard.')
+    : new GatewayError('role-not-selected', 'Choose a role before calling e-RS.');
 }
 
 const allowed = (): true => true;

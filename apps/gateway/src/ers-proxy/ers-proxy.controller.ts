@@ -3,7 +3,7 @@ import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../problem/gateway-error';
 import { ErsCallAuthGuard } from './ers-call.strategy';
-import { ErsProxyService } from './ers-proxy.service';
+import { ErsProxyService, FastifyProxyCall } from './ers-proxy.service';
 
 /** The proxy's route template, as Fastify names it (`api/ers` + `*`), for the log and the metrics. */
 export const ERS_PROXY_ROUTE = '/api/ers/*';
@@ -22,6 +22,6 @@ export class ErsProxyController {
     request.routeTemplate = ERS_PROXY_ROUTE;
     const grant = request.ersGrant;
     if (grant === undefined) throw new GatewayError('no-session', 'There is no session; sign in with your smartcard.');
-    return this.proxy.forward(grant, request, reply);
+    return this.proxy.forward(grant, new FastifyProxyCall(this.proxy, request, reply));
   }
 }

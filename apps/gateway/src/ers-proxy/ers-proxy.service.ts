@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -45,17 +45,21 @@ export class ErsProxyService {
     this.upstreamBase = config.ers.baseUrl;
   }
 
-  async forward(grant: ErsCallGrant, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const call = new ProxyCall(this, request, reply);
+  /**
+   * Forwards the call and writes e-RS's answer. Throws what the browser must get as a problem
+   * (before any byte of the answer is written); a failure after that cuts the answer off.
+   */
+  async forward(grant: ErsCallGrant, call: ProxyCall): Promise<void> {
+    const request = call.request;
     try {
       await this.forwarder.forwardTo(
         {
-          method: request.method,
+          method: request.method as string,
           path: grant.path,
           headers: request.headers,
           body: this.requestBody(request),
           sessionKey: grant.sessionKey,
-          correlationId: request.correlationId,
+          correlationId: call.correlationId,
         },
         call,
       );
@@ -67,7 +71,7 @@ export class ErsProxyService {
       if (call.streaming) {
         // The answer had started: undici has destroyed the response, the browser sees it cut off.
         this.logger.warn(
-          { event: 'proxied-answer-cut', upstream: grant.upstreamId, correlationId: request.correlationId, err: describe(error) },
+          { event: 'proxied-answer-cut', upstream: grant.upstreamId, correlationId: call.correlationId, err: describe(error) },
           'a proxied answer was cut short',
         );
         return;
@@ -86,7 +90,8 @@ export class ErsProxyService {
         await this.sessions.end(grant.sessionId, 'session-expired');
         throw new GatewayError('session-expired', 'Your e-RS session has ended; insert your card and sign in again.', true);
       }
-      await reply.code(403).headers(forbidden.headers).send(body);
+      forbidden.headers['Content-Length'] = String(body.length);
+      call.response.writeHead(403, Object.assign(call.takeOver(), forbidden.headers)).end(body);
     }
   }
 
@@ -114,37 +119,46 @@ export class ErsProxyService {
   };
 
   /** The browser's body as a stream, never buffered; refused early when declared too large. */
-  private requestBody(request: FastifyRequest): Readable | null {
+  private requestBody(request: IncomingMessage): Readable | null {
     const declared = request.headers['content-length'];
     if (declared !== undefined) {
       if (Number(declared) > this.maxBodyBytes) {
         throw new BodyTooLargeError();
       }
-      return declared === '0' ? null : request.raw;
+      return declared === '0' ? null : request;
     }
     if (request.headers['transfer-encoding'] === undefined) return null;
-    return request.raw.pipe(new ByteLimit(this.maxBodyBytes));
+    return request.pipe(new ByteLimit(this.maxBodyBytes));
   }
 }
 
 /**
- * Where one call's answer goes. A 403 is collected (a bare 403 means the e-RS session is dead,
- * which the gateway must answer itself); any other answer takes over the raw response: the
- * headers Fastify holds so far (security, correlation id, no-store) plus e-RS's allowed ones.
+ * One proxied call, and where its answer goes. A 403 is collected (a bare 403 means the e-RS
+ * session is dead, which the gateway must answer itself); any other answer takes over the raw
+ * response: the headers every answer carries (security, correlation id, CORS) plus e-RS's allowed
+ * ones. Subclassed by the two ways a call arrives: through Fastify and Nest, or on the fast path.
  */
-class ProxyCall implements ForwardSink {
+export abstract class ProxyCall implements ForwardSink {
   streaming = false;
   forbidden: CollectedAnswer | null = null;
 
   constructor(
-    private readonly service: ErsProxyService,
-    private readonly request: FastifyRequest,
-    private readonly reply: FastifyReply,
+    readonly service: ErsProxyService,
+    readonly request: IncomingMessage,
+    readonly response: ServerResponse,
+    readonly correlationId: string,
+    readonly startedAt: number,
   ) {}
 
+  /** The headers this answer carries so far; from here on the call writes `response` itself. */
+  abstract takeOver(): OutgoingHttpHeaders;
+
+  /** e-RS's transaction id, for the access log. */
+  abstract noteTransaction(id: string | undefined): void;
+
   open(head: ForwardedHead): Writable {
-    this.service.metrics.proxyUpstreamDuration.observe((performance.now() - this.request.startedAt) / 1000);
-    this.request.ersTransactionId = head.transactionId;
+    this.service.metrics.proxyUpstreamDuration.observe((performance.now() - this.startedAt) / 1000);
+    this.noteTransaction(head.transactionId);
     const headers = head.headers;
     if (headers.Location !== undefined) headers.Location = this.service.gatewayLocation(headers.Location);
     if (head.status === 403) {
@@ -152,10 +166,28 @@ class ProxyCall implements ForwardSink {
       return this.forbidden;
     }
     this.streaming = true;
-    const reply = this.reply.hijack();
-    const response = reply.raw;
-    response.writeHead(head.status, Object.assign(reply.getHeaders(), headers) as OutgoingHttpHeaders);
+    const response = this.response;
+    response.writeHead(head.status, Object.assign(this.takeOver(), headers));
     return response;
+  }
+}
+
+/** A call that came through Fastify and Nest (the guards ran; the problem filter answers errors). */
+export class FastifyProxyCall extends ProxyCall {
+  constructor(
+    service: ErsProxyService,
+    private readonly fastifyRequest: FastifyRequest,
+    private readonly reply: FastifyReply,
+  ) {
+    super(service, fastifyRequest.raw, reply.raw, fastifyRequest.correlationId, fastifyRequest.startedAt);
+  }
+
+  takeOver(): OutgoingHttpHeaders {
+    return this.reply.hijack().getHeaders() as OutgoingHttpHeaders;
+  }
+
+  noteTransaction(id: string | undefined): void {
+    this.fastifyRequest.ersTransactionId = id;
   }
 }
 

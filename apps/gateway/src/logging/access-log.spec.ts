@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AccessLog, type AccessEntry } from './access-log';
+import { AccessLog, type AccessEntry, jsonString } from './access-log';
 import { LineWriter } from './line-writer';
 
 const entry = (over: Partial<AccessEntry> = {}): AccessEntry => ({
@@ -98,5 +98,28 @@ describe('LineWriter', () => {
     expect(writes).toEqual(['x\n']);
     writer.flushSync();
     expect(writes).toEqual(['x\n']);
+  });
+});
+
+describe('jsonString', () => {
+  it('is JSON.stringify for plain values and for every character that needs escaping', () => {
+    const values = [
+      '',
+      '/api/ers/STU3/v1/ReferralRequest/1',
+      'a"b',
+      'a\\b',
+      'tab\there',
+      'nl\nhere',
+      '\u0000\u001f\u007f',
+      'caf\u00e9 \u2028 \u2029',
+      '\ud83d\ude00',
+      'lone \ud800 high',
+      'lone \udfff low',
+    ];
+    for (const value of values) expect(jsonString(value)).toBe(JSON.stringify(value));
+    for (let code = 0; code < 0x80; code++) {
+      const value = `x${String.fromCharCode(code)}y`;
+      expect(jsonString(value)).toBe(JSON.stringify(value));
+    }
   });
 });

@@ -46,9 +46,9 @@ export class AccessLog {
   /** Health checks and scrapes go at `debug`, everything else at `info`. */
   write(level: 'info' | 'debug', entry: AccessEntry): void {
     if (LEVEL_VALUES[level] < this.threshold) return;
-    let line = `{"level":"${level}","time":"${this.isoNow()}","service":"${LOG_SERVICE_NAME}","method":${JSON.stringify(entry.method)},"path":${JSON.stringify(entry.path)},"status":${entry.status},"ms":${entry.ms},"correlationId":${JSON.stringify(entry.correlationId)}`;
-    if (entry.upstream !== undefined) line += `,"upstream":${JSON.stringify(entry.upstream)}`;
-    if (entry.ersTransactionId !== undefined) line += `,"ersTransactionId":${JSON.stringify(entry.ersTransactionId)}`;
+    let line = `{"level":"${level}","time":"${this.isoNow()}","service":"${LOG_SERVICE_NAME}","method":${jsonString(entry.method)},"path":${jsonString(entry.path)},"status":${entry.status},"ms":${entry.ms},"correlationId":${jsonString(entry.correlationId)}`;
+    if (entry.upstream !== undefined) line += `,"upstream":${jsonString(entry.upstream)}`;
+    if (entry.ersTransactionId !== undefined) line += `,"ersTransactionId":${jsonString(entry.ersTransactionId)}`;
     this.destination.write(`${line},"msg":"request"}\n`);
   }
 
@@ -61,4 +61,12 @@ export class AccessLog {
     }
     return this.lastIso;
   }
+}
+
+/** Characters a JSON string cannot hold as they are (and lone surrogates, which JSON.stringify escapes). */
+const NEEDS_ESCAPING = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/** `JSON.stringify` of a string, without its cost for the usual plain ASCII values. */
+export function jsonString(value: string): string {
+  return NEEDS_ESCAPING.test(value) ? JSON.stringify(value) : `"${value}"`;
 }

@@ -28,6 +28,21 @@ export function correlationIdFrom(value: string | string[] | undefined): string 
   return typeof value === 'string' && CORRELATION_ID_PATTERN.test(value) ? value : randomUUID();
 }
 
+/**
+ * What every answer carries after its correlation id (a page of ours must not be framed, sniffed
+ * or leak its address). `/api` answers also carry `cache-control: no-store`: they hold sessions or
+ * patient data, which no browser or proxy may keep.
+ */
+export const SECURITY_HEADERS: readonly (readonly [name: string, value: string])[] = [
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+  ['x-frame-options', 'DENY'],
+];
+export const API_CACHE_CONTROL = 'no-store';
+
+/** The correlation id's response header, as Fastify writes it (lower case). */
+export const CORRELATION_RESPONSE_HEADER = CORRELATION_HEADER_LOWER;
+
 /** Declares the per-request context fields (so every request object has the same shape). */
 export function decorateRequestContext(fastify: FastifyInstance): void {
   fastify.decorateRequest('correlationId', '');

@@ -15,7 +15,8 @@ const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 export class SessionCookie {
   private readonly name: string;
   private readonly attributes: string;
-  private readonly clearing: string;
+  /** The Set-Cookie value that removes the cookie. */
+  readonly clearing: string;
 
   constructor(config: GatewayConfig) {
     this.name = config.cookie.name;
@@ -32,7 +33,11 @@ export class SessionCookie {
    * not looked up (it cannot be one the gateway issued).
    */
   read(request: FastifyRequest): string | null {
-    const header = request.headers.cookie;
+    return this.idFrom(request.headers.cookie);
+  }
+
+  /** `read`, from the Cookie header itself. */
+  idFrom(header: string | undefined): string | null {
     if (header === undefined) return null;
     const value = cookieValue(header, this.name);
     return value !== null && SESSION_ID_PATTERN.test(value) ? value : null;

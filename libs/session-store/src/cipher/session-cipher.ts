@@ -59,19 +59,29 @@ export class SessionCipher {
    */
   decrypt(raw: Buffer, aad: string): string | null {
     if (raw.length < HEADER_BYTES || raw.readUInt8(0) !== VERSION) return null;
-    const keyId = raw.subarray(1, 1 + KEY_ID_BYTES);
-    const match = this.keys.find((k) => k.id.equals(keyId));
-    if (!match) return null;
+    const match = this.keyWithId(raw);
+    if (match === null) return null;
     const iv = raw.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + IV_BYTES);
     const tag = raw.subarray(1 + KEY_ID_BYTES + IV_BYTES, HEADER_BYTES);
     try {
       const decipher = createDecipheriv('aes-256-gcm', match.key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(aad, 'utf8'));
       decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(raw.subarray(HEADER_BYTES)), decipher.final()]).toString('utf8');
+      // GCM is a stream mode: `final` only checks the tag and returns no bytes.
+      const plaintext = decipher.update(raw.subarray(HEADER_BYTES));
+      decipher.final();
+      return plaintext.toString('utf8');
     } catch {
       // Authentication failed (tampered, swapped between records, or a key-id collision).
       return null;
     }
+  }
+
+  /** The key whose id the blob names (compared in place: this runs on every proxied call). */
+  private keyWithId(raw: Buffer): CipherKey | null {
+    for (const key of this.keys) {
+      if (raw.compare(key.id, 0, KEY_ID_BYTES, 1, 1 + KEY_ID_BYTES) === 0) return key;
+    }
+    return null;
   }
 }
