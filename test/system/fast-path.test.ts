@@ -118,6 +118,11 @@ describe('the proxy fast path answers as the Nest route does', () => {
     expect(answer.status).toBe(403);
   });
 
+  it('a long path (Fastify limits route parameters, not wildcards)', async () => {
+    const answer = await bothWays(signedIn, 'GET', `STU3/v1/ReferralRequest/${'1'.repeat(400)}?x=${'y'.repeat(400)}`);
+    expect(answer.status).toBeLessThan(500);
+  });
+
   it('an e-RS error passed through', async () => {
     await env.control.switches({ error: { status: 500, count: 2, path: 'CodeSystem' } });
     expect((await bothWays(signedIn, 'GET', 'STU3/v1/CodeSystem/SPECIALTY')).status).toBe(500);
