@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
+import { type Card } from './sandbox-control';
 
 /** One agent for every test browser; paths are sent exactly as written (no URL normalising). */
 const agent: Dispatcher = new Agent({ keepAliveTimeout: 1000 });
@@ -90,4 +91,18 @@ export class Browser {
   ers(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
     return this.call(method, `/api/ers/${path}`, options);
   }
+}
+
+/** A browser signed in with `card` and (unless `withRole` is false) its first role chosen. */
+export async function signedInBrowser(baseUrl: string, card: Card, withRole = true): Promise<Browser> {
+  const user = new Browser(baseUrl);
+  const login = await user.login(card.token);
+  if (login.status !== 201) throw new Error(`sign-in answered ${login.status}, not 201`);
+  if (withRole) {
+    const role = card.permissions[0];
+    if (role === undefined) throw new Error('the card has no role to choose');
+    const chosen = await user.chooseRole(role.businessFunction, role.orgIdentifier);
+    if (chosen.status !== 200) throw new Error(`the role choice answered ${chosen.status}, not 200`);
+  }
+  return user;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { Browser, type JsonBody } from '../support/browser';
+import { Browser, signedInBrowser, type JsonBody } from '../support/browser';
 import { type Card } from '../support/sandbox-control';
 import { waitFor } from '../support/wait';
 import { type Deployment, deploy } from './cluster';
@@ -36,15 +36,7 @@ describe('errors the gateway answers with', () => {
     await env.control.clearRequests();
   });
 
-  async function signedIn(withRole = true): Promise<Browser> {
-    const user = new Browser(gateway);
-    expect((await user.login(referrer.token)).status).toBe(201);
-    if (withRole) {
-      const role = referrer.permissions[0]!;
-      expect((await user.chooseRole(role.businessFunction, role.orgIdentifier)).status).toBe(200);
-    }
-    return user;
-  }
+  const signedIn = (withRole = true): Promise<Browser> => signedInBrowser(gateway, referrer, withRole);
 
   function expectProblem(answer: { status: number; headers: Record<string, unknown>; json: JsonBody }, status: number, code: string): void {
     expect({ status: answer.status, code: answer.json?.code }).toEqual({ status, code });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Answer, Browser, type CallOptions } from '../support/browser';
+import { type Answer, Browser, signedInBrowser, type CallOptions } from '../support/browser';
 import { type Card } from '../support/sandbox-control';
 import { type Deployment, deploy } from './cluster';
 
@@ -39,15 +39,7 @@ describe('the proxy fast path answers as the Nest route does', () => {
     await env.control.switches({ latencyMs: 0 });
   });
 
-  async function signedIn(withRole = true): Promise<Browser> {
-    const user = new Browser(gateway);
-    expect((await user.login(referrer.token)).status).toBe(201);
-    if (withRole) {
-      const role = referrer.permissions[0]!;
-      expect((await user.chooseRole(role.businessFunction, role.orgIdentifier)).status).toBe(200);
-    }
-    return user;
-  }
+  const signedIn = (withRole = true): Promise<Browser> => signedInBrowser(gateway, referrer, withRole);
 
   async function fastCalls(): Promise<number> {
     const text = await (await fetch(`${gateway}/metrics`)).text();
