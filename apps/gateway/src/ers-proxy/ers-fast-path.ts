@@ -36,8 +36,8 @@ const FAST_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT',
  * allowed path. Anything else is handed to Fastify untouched (nothing read, written or stored), and
  * the guards and the problem filter answer it as they always did. A call it takes it answers in
  * full, with the same functions the Nest route uses: the store's `beginCall`, `ErsProxyService`,
- * the problem codes, the access log line and the metrics. The system tests run every proxied call
- * through here, and `fast-path.test.ts` checks that both ways give the same answers. The metric
+ * the problem codes, the access log line and the metrics. The system tests' proxied calls (no
+ * `Origin`) come through here, and `fast-path.test.ts` checks that both ways give the same answers. The metric
  * `ersgw_proxy_fast_path_total` counts the calls it took.
  */
 @Injectable()
