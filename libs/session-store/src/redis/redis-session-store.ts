@@ -225,10 +225,13 @@ export class RedisSessionStore implements SessionStore {
     }
     if (reply === 0) return { status: 'no-session' };
     if (reply === 1) return { status: 'no-role' };
-    // {u, key pieces…}
-    const list = rows(reply);
-    const upstreamId = text(list[0]);
-    const sessionKey = this.cipher.decrypt(join(list, 1, list.length), aad(upstreamId, 'k'));
+    // One bulk string: u's length (one byte), u, the key blob.
+    if (!Buffer.isBuffer(reply) || reply.length < 1 || reply.length < 1 + (reply[0] as number)) {
+      throw new StoreUnavailableError('unexpected reply from the session store');
+    }
+    const idEnd = 1 + (reply[0] as number);
+    const upstreamId = reply.toString('latin1', 1, idEnd);
+    const sessionKey = this.cipher.decrypt(reply.subarray(idEnd), aad(upstreamId, 'k'));
     if (sessionKey === null) {
       // Unreadable (key rotated away or tampered) means no session; drop the mark we just set.
       await this.endCall(upstreamId, callId);
