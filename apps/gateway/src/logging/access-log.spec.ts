@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AccessLog, type AccessEntry, jsonString } from './access-log';
 import { LineWriter } from './line-writer';
 
@@ -34,6 +34,35 @@ describe('AccessLog', () => {
     expect({ ...a, time: 0 }).toEqual({ ...b, time: 0 });
     expect(Date.parse(String(a.time))).not.toBeNaN();
     expect(ours.lines[0]?.endsWith('}\n')).toBe(true);
+  });
+
+  describe('time', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('is Date#toISOString of the moment of the line, across milliseconds, seconds and days', () => {
+      vi.useFakeTimers();
+      const out = capture();
+      const log = new AccessLog('info', out);
+      const moments = [
+        Date.UTC(2026, 10, 26, 21, 40, 5, 0),
+        Date.UTC(2026, 10, 26, 21, 40, 5, 0),
+        Date.UTC(2026, 10, 26, 21, 40, 5, 7),
+        Date.UTC(2026, 10, 26, 21, 40, 5, 999),
+        Date.UTC(2026, 10, 26, 21, 40, 6, 0),
+        Date.UTC(2026, 10, 26, 21, 40, 6, 42),
+        Date.UTC(2026, 10, 26, 23, 59, 59, 999),
+        Date.UTC(2026, 10, 27, 0, 0, 0, 1),
+        Date.UTC(2026, 10, 26, 21, 40, 5, 120), // the clock stepped back
+      ];
+      for (const moment of moments) {
+        vi.setSystemTime(moment);
+        log.write('info', entry());
+      }
+      const times = out.lines.map((line) => (JSON.parse(line) as { time: string }).time);
+      expect(times).toEqual(moments.map((moment) => new Date(moment).toISOString()));
+    });
   });
 
   it('leaves out an absent upstream id and e-RS transaction id, as pino leaves out undefined fields', () => {
