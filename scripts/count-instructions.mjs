@@ -4,7 +4,7 @@
 // the figures a deployment is sized from.
 //
 //   node scripts/count-instructions.mjs [--runs 3] [--warm 40000] [--requests 3000]
-//        [--dist dist] [--lab <copy of ../shared/bench>] [-- <node flags for the gateway>]
+//        [--dist dist] [--lab <copy of ../shared/bench>] [--keep <dir>] [-- <node flags for the gateway>]
 //
 // Per run it starts its own redis-server and upstream (the 1453-byte answer) on free ports, seeds
 // 100 sessions through the real store (scripts/bench-seed.mjs), starts the built gateway under
@@ -12,6 +12,10 @@
 // more, and prints instructions per request. User space only: the kernel's share is not counted.
 // With `--lab`, it also counts the lab's `node-redis` the same way. The gateway's node flags
 // default to the shipped ones. Needs valgrind (callgrind_control), redis-server and `npm run build`.
+//
+// With `--keep <dir>`, each process also runs with `--perf-basic-prof`, and its callgrind dump and
+// JIT symbol map are kept in <dir> (`<kind>-<run>.callgrind`, `<kind>-<run>.map`) for
+// `scripts/instruction-breakdown.mjs`, which says which functions the instructions went to.
 //
 // A process can settle in a slow steady state (README, Performance: "Two steady states"): a run
 // more than 10 % above the lowest of its kind is marked `slow state`.
@@ -44,6 +48,8 @@ const warm = Number(option('warm', '40000'));
 const counted = Number(option('requests', '3000'));
 const dist = option('dist', 'dist');
 const lab = option('lab', null);
+const keep = option('keep', null);
+if (keep !== null) fs.mkdirSync(keep, { recursive: true });
 for (const bin of ['valgrind', 'callgrind_control', 'redis-server', 'redis-cli']) {
   try {
     execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
@@ -75,7 +81,7 @@ function upstreamBody() {
   return base.replace('"text":""', `"text":"${'x'.repeat(1453 - base.length)}"`);
 }
 
-async function countOnce(kind) {
+async function countOnce(kind, run) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'count-instructions-'));
   const [redisPort, upstreamPort, port] = [await freePort(), await freePort(), await freePort()];
   execFileSync('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--pidfile', path.join(work, 'redis.pid')]);
@@ -130,7 +136,8 @@ async function countOnce(kind) {
       env = { ERS_BASE_URL: `http://127.0.0.1:${upstreamPort}`, REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(port), XAPI_ASID: '200000000123', NODE_ENV: 'production' };
     }
     const out = path.join(work, 'callgrind.out');
-    child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, 'node', ...command], {
+    const profiling = keep === null ? [] : ['--perf-basic-prof'];
+    child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, 'node', ...profiling, ...command], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
@@ -170,6 +177,11 @@ async function countOnce(kind) {
       const match = /^(?:summary|totals): (\d+)/m.exec(fs.readFileSync(path.join(work, name), 'utf8'));
       if (match) instructions += Number(match[1]);
     }
+    if (keep !== null) {
+      for (const name of dumps) fs.copyFileSync(path.join(work, name), path.join(keep, `${kind}-${run}.callgrind`));
+      fs.copyFileSync(`/tmp/perf-${child.pid}.map`, path.join(keep, `${kind}-${run}.map`));
+      fs.rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+    }
     return Math.round(instructions / counted);
   } finally {
     if (child !== null) child.kill('SIGKILL');
@@ -188,7 +200,7 @@ const kinds = lab === null ? ['gateway'] : ['gateway', 'node-redis'];
 const results = new Map(kinds.map((kind) => [kind, []]));
 for (let run = 1; run <= runs; run++) {
   for (const kind of kinds) {
-    const perRequest = await countOnce(kind);
+    const perRequest = await countOnce(kind, run);
     results.get(kind).push(perRequest);
     process.stderr.write(`run ${run}/${runs} ${kind}: ${perRequest.toLocaleString('en-GB')} instructions per request\n`);
   }
