@@ -65,6 +65,9 @@ describe('errors the gateway answers with', () => {
       expectProblem(await user.call('GET', '/api/session', { headers: { origin: 'https://evil.example' } }), 403, 'origin');
       expectProblem(await user.ers('GET', 'STU3/v1/CodeSystem/SPECIALTY', { headers: { origin: 'null' } }), 403, 'origin');
       expectProblem(await user.call('DELETE', '/api/session', { headers: { origin: 'https://spa.example.nhs.uk.evil.example' } }), 403, 'origin');
+      // With TRUST_PROXY=0 (the default) X-Forwarded-* do not make an origin the gateway's own.
+      const forwarded = { origin: 'https://gw.example.nhs.uk', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'gw.example.nhs.uk' };
+      expectProblem(await user.call('GET', '/api/session', { headers: forwarded }), 403, 'origin');
       expect(await upstreamCalls()).toBe(0);
       // The listed origin and the gateway's own origin are fine; the session survived.
       expect((await user.call('GET', '/api/session', { headers: { origin: 'https://spa.example.nhs.uk' } })).status).toBe(200);

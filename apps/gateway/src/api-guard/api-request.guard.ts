@@ -2,6 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import type { FastifyRequest } from 'fastify';
 import { GatewayConfig } from '@libs/config';
 import { GatewayError } from '../problem/gateway-error';
+import { ownOrigin } from './own-origin';
 
 /**
  * Anti-forgery for every `/api` call, before anything else runs: the `X-CSRF: 1` header (a
@@ -11,9 +12,11 @@ import { GatewayError } from '../problem/gateway-error';
 @Injectable()
 export class ApiRequestGuard implements CanActivate {
   private readonly allowedOrigins: ReadonlySet<string>;
+  private readonly trustProxyHops: number;
 
   constructor(config: GatewayConfig) {
     this.allowedOrigins = new Set(config.http.allowedOrigins);
+    this.trustProxyHops = config.http.trustProxyHops;
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -30,6 +33,6 @@ export class ApiRequestGuard implements CanActivate {
   }
 
   isAllowed(origin: string, request: FastifyRequest): boolean {
-    return this.allowedOrigins.has(origin) || origin === `${request.protocol}://${request.host}`;
+    return this.allowedOrigins.has(origin) || origin === ownOrigin(request.raw, this.trustProxyHops);
   }
 }
