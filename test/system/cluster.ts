@@ -18,6 +18,8 @@ export async function deploy(options: {
   gateways?: number;
   store?: 'redis' | 'memory';
   env?: Record<string, string>;
+  /** More environment for gateway i (over `env`), e.g. one gateway with a feature off. */
+  gatewayEnv?: (index: number) => Record<string, string>;
   sandboxEnv?: Record<string, string>;
   redisArgs?: string[];
 } = {}): Promise<Deployment> {
@@ -30,7 +32,7 @@ export async function deploy(options: {
       await startGateway({
         ersBaseUrl: sandbox.ersBaseUrl,
         ...(redis === null ? {} : { redisUrl: redis.url }),
-        env: options.env ?? {},
+        env: { ...options.env, ...options.gatewayEnv?.(i) },
       }),
     );
   }

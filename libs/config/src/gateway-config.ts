@@ -33,6 +33,8 @@ export class HttpConfig {
   /** Hops of load balancers whose `X-Forwarded-*` headers are trusted (0: none). */
   readonly trustProxyHops!: number;
   readonly maxBodyBytes!: number;
+  /** Whether proxied calls may be answered by the fast path in front of Fastify (README, Performance). */
+  readonly proxyFastPath!: boolean;
   /** Exact origins allowed to call `/api`, normalised (`https://host[:port]`); empty: same origin only. */
   readonly allowedOrigins!: readonly string[];
   /** Absolute path of the folder served at `/`, or null when nothing is served. */

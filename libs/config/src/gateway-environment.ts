@@ -73,6 +73,8 @@ export const ENV_FORMATS = {
   ALLOWED_ORIGINS: originList,
   TRUST_PROXY: integer(0, 1000),
   MAX_BODY_BYTES: integer(1, Number.MAX_SAFE_INTEGER),
+  // Not in CONTRACT.md §1: `false` turns the proxy's fast path off (every call takes the Nest route).
+  PROXY_FAST_PATH: boolean,
   LOG_LEVEL: oneOf(LOG_LEVELS),
   STATIC_DIR: path,
   // Origins the served pages may also connect to (their CSP connect-src), e.g. the demo's sandbox.
@@ -121,6 +123,7 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.ALLOWED_ORIGINS) ALLOWED_ORIGINS?: string;
   @IsOptional() @Env(ENV_FORMATS.TRUST_PROXY) TRUST_PROXY?: string;
   @IsOptional() @Env(ENV_FORMATS.MAX_BODY_BYTES) MAX_BODY_BYTES?: string;
+  @IsOptional() @Env(ENV_FORMATS.PROXY_FAST_PATH) PROXY_FAST_PATH?: string;
   @IsOptional() @Env(ENV_FORMATS.LOG_LEVEL) LOG_LEVEL?: string;
   @IsOptional() @Env(ENV_FORMATS.STATIC_DIR) STATIC_DIR?: string;
   @IsOptional() @Env(ENV_FORMATS.STATIC_CONNECT_SRC) STATIC_CONNECT_SRC?: string;
@@ -152,6 +155,7 @@ export const GATEWAY_VARIABLES = [
   'ALLOWED_ORIGINS',
   'TRUST_PROXY',
   'MAX_BODY_BYTES',
+  'PROXY_FAST_PATH',
   'LOG_LEVEL',
   'STATIC_DIR',
   'STATIC_CONNECT_SRC',

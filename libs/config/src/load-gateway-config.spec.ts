@@ -61,6 +61,7 @@ describe('loadGatewayConfig: defaults', () => {
       port: 3000,
       trustProxyHops: 0,
       maxBodyBytes: 10_485_760,
+      proxyFastPath: true,
       allowedOrigins: [],
       staticDir: null,
     });
@@ -273,6 +274,8 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['TRUST_PROXY', '2', (c: ReturnType<typeof load>) => c.http.trustProxyHops, 2],
     ['TRUST_PROXY', '0', (c: ReturnType<typeof load>) => c.http.trustProxyHops, 0],
     ['MAX_BODY_BYTES', '1024', (c: ReturnType<typeof load>) => c.http.maxBodyBytes, 1024],
+    ['PROXY_FAST_PATH', 'false', (c: ReturnType<typeof load>) => c.http.proxyFastPath, false],
+    ['PROXY_FAST_PATH', 'TRUE', (c: ReturnType<typeof load>) => c.http.proxyFastPath, true],
   ])('accepts %s=%s', (variable, value, read, expected) => {
     expect(read(load({ [variable]: value }))).toBe(expected);
   });
@@ -291,6 +294,7 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['TRUST_PROXY', 'true', 'TRUST_PROXY: expected an integer from 0 to 1000, got "true"'],
     ['MAX_BODY_BYTES', '0', 'MAX_BODY_BYTES: expected an integer >= 1 (out of range), got "0"'],
     ['MAX_BODY_BYTES', '10MB', 'MAX_BODY_BYTES: expected an integer >= 1, got "10MB"'],
+    ['PROXY_FAST_PATH', 'off', 'PROXY_FAST_PATH: expected true or false, got "off"'],
   ])('rejects %s=%s', (variable, value, line) => {
     expect(problemWith({ [variable]: value })).toBe(line);
   });

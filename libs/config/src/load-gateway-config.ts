@@ -150,6 +150,7 @@ export function loadGatewayConfig(
       port: value('PORT') ?? 3000,
       trustProxyHops: value('TRUST_PROXY') ?? 0,
       maxBodyBytes: value('MAX_BODY_BYTES') ?? 10_485_760,
+      proxyFastPath: value('PROXY_FAST_PATH') ?? true,
       allowedOrigins: value('ALLOWED_ORIGINS') ?? [],
       staticDir,
       staticConnectSrc: value('STATIC_CONNECT_SRC') ?? [],

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { GatewayConfig } from '@libs/config';
 import { InjectSessionStore, SessionStore } from '@libs/session-store';
 import { corsAnswerHeaders } from '../api-guard/cors';
+import { ownOrigin } from '../api-guard/own-origin';
 import { DrainState } from '../health/drain-state';
 import { type AccessLog } from '../logging/access-log';
 import { GatewayLogger, InjectLogger } from '../logging/logger';
@@ -31,19 +32,23 @@ const FAST_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT',
  * per-request work was most of the gateway's cost over the Node floor (see the README).
  *
  * It takes a call only when every check the Nest route makes up front already passes, read
- * straight off the request: not draining, `X-CSRF: 1`, no `Origin` or a listed one, one of the
+ * straight off the request: not draining, `X-CSRF: 1`, no `Origin`, a listed one or the gateway's
+ * own (`ownOrigin`, the guard's own test), one of the
  * API's methods, a body within `MAX_BODY_BYTES` as declared, a cookie of the right shape and an
  * allowed path. Anything else is handed to Fastify untouched (nothing read, written or stored), and
  * the guards and the problem filter answer it as they always did. A call it takes it answers in
  * full, with the same functions the Nest route uses: the store's `beginCall`, `ErsProxyService`,
- * the problem codes, the access log line and the metrics. The system tests' proxied calls (no
- * `Origin`) come through here, and `fast-path.test.ts` checks that both ways give the same answers. The metric
- * `ersgw_proxy_fast_path_total` counts the calls it took.
+ * the problem codes, the access log line and the metrics. The system tests' proxied calls come
+ * through here, and `fast-path.test.ts` checks against a gateway with `PROXY_FAST_PATH=false`
+ * that both ways give the same answers. The metric `ersgw_proxy_fast_path_total` counts the
+ * calls it took.
  */
 @Injectable()
 export class ErsFastPath {
   private readonly allowedOrigins: ReadonlySet<string>;
+  private readonly trustProxyHops: number;
   private readonly maxBodyBytes: number;
+  private readonly enabled: boolean;
   private accessLog: AccessLog | null = null;
 
   constructor(
@@ -56,12 +61,17 @@ export class ErsFastPath {
     config: GatewayConfig,
   ) {
     this.allowedOrigins = new Set(config.http.allowedOrigins);
+    this.trustProxyHops = config.http.trustProxyHops;
     this.maxBodyBytes = config.http.maxBodyBytes;
+    this.enabled = config.http.proxyFastPath;
   }
 
-  /** Starts taking calls; before this every request goes through Fastify. */
+  /**
+   * Starts taking calls; before this every request goes through Fastify. With
+   * `PROXY_FAST_PATH=false` it never starts, and every call takes the Nest route.
+   */
   open(accessLog: AccessLog): void {
-    this.accessLog = accessLog;
+    if (this.enabled) this.accessLog = accessLog;
   }
 
   /** True when it has taken the request (and will answer it); false: Fastify's, untouched. */
@@ -71,7 +81,12 @@ export class ErsFastPath {
     const headers = request.headers;
     if (headers['x-csrf'] !== '1' || !FAST_METHODS.has(request.method as string)) return false;
     const origin = headers.origin;
-    if (origin !== undefined && !this.allowedOrigins.has(origin)) return false;
+    // CORS headers go only to a listed origin, as the Nest route's hook adds them.
+    let corsOrigin: string | undefined;
+    if (origin !== undefined) {
+      if (this.allowedOrigins.has(origin)) corsOrigin = origin;
+      else if (origin !== ownOrigin(request, this.trustProxyHops)) return false;
+    }
     const declared = headers['content-length'];
     if (declared !== undefined && !(Number(declared) <= this.maxBodyBytes)) return false;
     const sessionId = this.cookie.idFrom(headers.cookie);
@@ -83,7 +98,7 @@ export class ErsFastPath {
       return false;
     }
     this.metrics.proxyFastPath.inc();
-    const call = new FastCall(this.proxy, request, response, correlationIdFrom(headers[CORRELATION_RESPONSE_HEADER]), origin);
+    const call = new FastCall(this.proxy, request, response, correlationIdFrom(headers[CORRELATION_RESPONSE_HEADER]), corsOrigin);
     this.serve(call, sessionId, path).catch(this.lostCall);
     return true;
   }
@@ -157,14 +172,15 @@ class FastCall extends ProxyCall {
     request: IncomingMessage,
     response: ServerResponse,
     correlationId: string,
-    private readonly origin: string | undefined,
+    /** A listed `Origin`, which gets CORS headers; undefined for none or the gateway's own. */
+    private readonly corsOrigin: string | undefined,
   ) {
     super(service, request, response, correlationId, performance.now());
   }
 
   /** The headers Fastify's onRequest hooks would have set, in their order: CORS, then ours. */
   takeOver(): OutgoingHttpHeaders {
-    const headers: OutgoingHttpHeaders = this.origin === undefined ? {} : corsAnswerHeaders(this.origin, {});
+    const headers: OutgoingHttpHeaders = this.corsOrigin === undefined ? {} : corsAnswerHeaders(this.corsOrigin, {});
     headers[CORRELATION_RESPONSE_HEADER] = this.correlationId;
     for (let index = 0; index < SECURITY_HEADERS.length; index++) {
       const [name, value] = SECURITY_HEADERS[index] as readonly [string, string];
