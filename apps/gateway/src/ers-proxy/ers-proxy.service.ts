@@ -1,9 +1,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayConfig } from '@libs/config';
-import { ErsClientError, ErsForwarder, type ForwardSink, type ForwardedHead } from '@libs/ers-client';
+import { type AnswerWriter, ErsClientError, ErsForwarder, type ForwardSink, type ForwardedHead } from '@libs/ers-client';
 import { InjectSessionStore, SessionStore } from '@libs/session-store';
 import { GatewayLogger, InjectLogger } from '../logging/logger';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -156,7 +156,7 @@ export abstract class ProxyCall implements ForwardSink {
   /** e-RS's transaction id, for the access log. */
   abstract noteTransaction(id: string | undefined): void;
 
-  open(head: ForwardedHead): Writable {
+  open(head: ForwardedHead): AnswerWriter {
     this.service.metrics.proxyUpstreamDuration.observe((performance.now() - this.startedAt) / 1000);
     this.noteTransaction(head.transactionId);
     const headers = head.headers;
@@ -165,9 +165,10 @@ export abstract class ProxyCall implements ForwardSink {
       this.forbidden = new CollectedAnswer(headers, MAX_403_BODY_BYTES);
       return this.forbidden;
     }
-    this.streaming = true;
     const response = this.response;
     response.writeHead(head.status, Object.assign(this.takeOver(), headers));
+    // Only now: an answer whose head could not be written can still get a problem instead.
+    this.streaming = true;
     return response;
   }
 }
@@ -191,26 +192,34 @@ export class FastifyProxyCall extends ProxyCall {
   }
 }
 
-/** Collects a small answer (a 403's OperationOutcome), failing past `limit`. */
-class CollectedAnswer extends Writable {
+/** Collects a small answer (a 403's OperationOutcome); past `limit` the call fails. */
+class CollectedAnswer implements AnswerWriter {
+  destroyed = false;
   private readonly chunks: Buffer[] = [];
   private size = 0;
 
   constructor(
     readonly headers: Record<string, string>,
     private readonly limit: number,
-  ) {
-    super();
+  ) {}
+
+  /** Throwing here makes undici abort the call with this error. */
+  write(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.limit) throw new Error('403 body too large');
+    this.chunks.push(chunk);
+    return true;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.size += chunk.length;
-    if (this.size > this.limit) {
-      callback(new Error('403 body too large'));
-      return;
-    }
-    this.chunks.push(chunk);
-    callback();
+  end(): void {}
+
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  /** Never closes by itself and never needs draining. */
+  on(): this {
+    return this;
   }
 
   body(): Buffer {

@@ -57,15 +57,33 @@ export function upstreamRequestHeaders(
   return headers;
 }
 
-/** The e-RS answer's headers a browser may see, under their canonical names. */
-export function passedBackResponseHeaders(
-  upstream: Record<string, string | string[] | undefined>,
-): Record<string, string> {
+/** `PASSED_BACK_RESPONSE_HEADERS` by name length: most of an answer's header names are skipped unread. */
+const PASSED_BACK_LENGTHS: readonly boolean[] = (() => {
+  const lengths: boolean[] = [];
+  for (const name of PASSED_BACK_RESPONSE_HEADERS.keys()) lengths[name.length] = true;
+  return lengths;
+})();
+
+/**
+ * The e-RS answer's headers a browser may see, under their canonical names, read straight from
+ * the raw header list (name, value, name, value, ...). Values are decoded as latin1, byte for
+ * byte, as `node:http` writes them back. A header e-RS sends twice is dropped: a browser must not
+ * get two `Content-Length`s, and the gateway cannot tell which one is meant.
+ */
+export function passedBackResponseHeaders(raw: readonly Buffer[]): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const name in upstream) {
-    const canonical = PASSED_BACK_RESPONSE_HEADERS.get(name);
-    const value = upstream[name];
-    if (canonical !== undefined && typeof value === 'string') headers[canonical] = value;
+  let repeated = null as Set<string> | null;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = raw[index] as Buffer;
+    if (PASSED_BACK_LENGTHS[name.length] !== true) continue;
+    const canonical = PASSED_BACK_RESPONSE_HEADERS.get(name.toString('latin1').toLowerCase());
+    if (canonical === undefined || repeated?.has(canonical) === true) continue;
+    if (headers[canonical] !== undefined) {
+      delete headers[canonical];
+      (repeated ??= new Set()).add(canonical);
+      continue;
+    }
+    headers[canonical] = (raw[index + 1] as Buffer).toString('latin1');
   }
   return headers;
 }
