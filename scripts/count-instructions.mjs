@@ -140,6 +140,8 @@ async function countOnce(kind, run) {
     child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, 'node', ...profiling, ...command], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'ignore'],
+      // --perf-basic-prof also writes V8's isolate log into the working directory: keep it out of the checkout.
+      cwd: work,
     });
     const one = (index) =>
       new Promise((resolve, reject) => {

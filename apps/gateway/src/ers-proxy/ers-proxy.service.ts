@@ -20,8 +20,9 @@ class BodyTooLargeError extends Error {}
 
 /**
  * One proxied call: forward to e-RS with the session key, stream the answer straight into the
- * browser's response (undici `stream` into the raw response: no intermediate stream, no Fastify
- * send pipeline), and clear the in-flight mark when e-RS has finished answering.
+ * browser's response (the forwarder's undici handler writes into the raw response: no
+ * intermediate stream, no Fastify send pipeline), and clear the in-flight mark when e-RS has
+ * finished answering.
  *
  * A browser that goes away does not abort the e-RS call before e-RS answers: the call is in flight
  * at e-RS either way, so its mark must stay until then. Once e-RS answers, writing to the gone
