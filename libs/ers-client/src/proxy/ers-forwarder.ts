@@ -148,6 +148,12 @@ export class ErsForwarder {
 /**
  * One call's undici dispatch handler (undici's handler interface as its own `stream()` and
  * `request()` use it). It settles once: on the end of e-RS's answer, or on the first error.
+ *
+ * undici 7's types mark these methods (`onConnect`, `onHeaders`, `onData`, `onComplete`,
+ * `onError`) deprecated in favour of `onRequestStart`/`onResponseStart`/...; the newer interface
+ * goes through undici's `UnwrapHandler`, which parses every header into an object again, the
+ * cost this handler exists to avoid. undici stays on 7 (`^7`: undici 8 needs Node 22, STYLE.md);
+ * a move to 8 must port this class (`ers-forwarder.spec.ts` says what it has to keep doing).
  */
 class ForwardHandler {
   private abort: ((error?: Error) => void) | null = null;
