@@ -1,3 +1,5 @@
+// First: before any other module has run (see the module).
+import './runtime/keep-tick-shape';
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { ConfigError, loadGatewayConfig } from '@libs/config';
