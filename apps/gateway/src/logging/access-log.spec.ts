@@ -101,18 +101,49 @@ describe('AccessLog', () => {
 });
 
 describe('LineWriter', () => {
-  it('gathers the lines of one event-loop turn into one write, in order', async () => {
-    const writes: string[] = [];
-    const writer = new LineWriter({ write: (chunk: string) => writes.push(chunk) });
-    writer.write('a\n');
-    writer.write('b\n');
-    writer.write('c\n');
-    expect(writes).toEqual([]);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(writes).toEqual(['a\nb\nc\n']);
-    writer.write('d\n');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(writes).toEqual(['a\nb\nc\n', 'd\n']);
+  it('gathers lines for up to 20 ms into one write, in order', () => {
+    vi.useFakeTimers();
+    try {
+      const writes: string[] = [];
+      const writer = new LineWriter({ write: (chunk: string) => writes.push(chunk) });
+      writer.write('a\n');
+      vi.advanceTimersByTime(10);
+      writer.write('b\n');
+      writer.write('c\n');
+      vi.advanceTimersByTime(9);
+      expect(writes).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(writes).toEqual(['a\nb\nc\n']);
+      writer.write('d\n');
+      vi.advanceTimersByTime(19);
+      expect(writes).toEqual(['a\nb\nc\n']);
+      vi.advanceTimersByTime(1);
+      expect(writes).toEqual(['a\nb\nc\n', 'd\n']);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('writes at once when 64 KiB have gathered, and the next line waits for a new 20 ms', () => {
+    vi.useFakeTimers();
+    try {
+      const writes: string[] = [];
+      const writer = new LineWriter({ write: (chunk: string) => writes.push(chunk) });
+      const line = `${'x'.repeat(1023)}\n`;
+      for (let i = 0; i < 63; i++) writer.write(line);
+      expect(writes).toEqual([]);
+      writer.write(line);
+      expect(writes).toEqual([line.repeat(64)]);
+      expect(vi.getTimerCount()).toBe(0);
+      writer.write('tail\n');
+      vi.advanceTimersByTime(19);
+      expect(writes).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(writes).toEqual([line.repeat(64), 'tail\n']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('flush writes what is gathered at once (before an exit), and then has nothing left to write', () => {
