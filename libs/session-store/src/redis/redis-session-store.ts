@@ -45,10 +45,15 @@ const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 const MARK_MARGIN_MS = 5_000;
 /** A claim looks at this many times `limit` due closes, since some are skipped (in flight). */
 const CLAIM_SCAN_FACTOR = 4;
-/** How long ended calls wait to be cleared together, and how many go in one command at most. */
-const END_CALL_BATCH_MS = 2;
+/**
+ * How long ended calls wait to be cleared together, and how many go in one command at most. Each
+ * command costs a write to Redis (loopback TCP: several microseconds of kernel time, charged to the
+ * sender) and its reply; 10 ms keeps that at a small fraction of a call's cost on a busy instance,
+ * and a mark cleared 10 ms later changes nothing (a close waits for marks in steps of 200 ms).
+ */
+const END_CALL_BATCH_MS = 10;
 const END_CALL_BATCH_MAX = 256;
-/** For `sendBeginCall`: a command made with no arguments (they are set after) and Buffer replies. */
+/** For `commandOf`: a command made with no arguments (they are set after), and Buffer replies. */
 const NO_ARGS: never[] = [];
 const BUFFER_REPLY = { replyEncoding: null };
 /** A close whose key we cannot decrypt waits this long for an instance that holds the right key. */
@@ -61,14 +66,15 @@ const BLOB_PIECE_BYTES = 64;
 
 /** Ended calls whose marks are cleared in one command; one promise for all of them. */
 class EndCallBatch {
+  /** The command's arguments as sent: script SHA, no keys, the prefix, then upstream id, call id, … */
   readonly args: string[];
   readonly done: Promise<void>;
   resolve!: () => void;
   reject!: (error: unknown) => void;
   timer: NodeJS.Timeout | undefined;
 
-  constructor(prefix: string) {
-    this.args = [prefix];
+  constructor(sha: string, prefix: string) {
+    this.args = [sha, '0', prefix];
     this.done = new Promise<void>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -143,6 +149,7 @@ export class RedisSessionStore implements SessionStore {
   /** The hot path's script, its constants written in (see `beginCallScript`), and its SHA-1. */
   private readonly beginCallLua: ScriptDefinition;
   private readonly beginCallSha: string;
+  private readonly endCallsSha: string;
   private readonly sessionKeyPrefix: string;
   private endBatch: EndCallBatch | null = null;
 
@@ -159,6 +166,7 @@ export class RedisSessionStore implements SessionStore {
     this.sessionKeyPrefix = `${this.prefix}S:`;
     this.beginCallLua = beginCallScript(this.prefix, options.idleTimeoutMs, options.inFlightLeaseMs, MARK_MARGIN_MS);
     this.beginCallSha = createHash('sha1').update(this.beginCallLua.lua).digest('hex');
+    this.endCallsSha = createHash('sha1').update(SCRIPTS.ersgwEndCalls.lua).digest('hex');
     const scripts: Partial<Record<ScriptName, ScriptCall>> = {};
     const bufferScripts: Partial<Record<ScriptName, ScriptCall>> = {};
     for (const [name, def] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
@@ -249,9 +257,7 @@ export class RedisSessionStore implements SessionStore {
    * auto-pipelining on every call (README, Performance: instructions).
    */
   private sendBeginCall(key: string, callId: string): Promise<ScriptReply> {
-    const command = new Command('evalsha', NO_ARGS, BUFFER_REPLY);
-    command.args = [this.beginCallSha, '1', key, callId];
-    return this.redis.sendCommand(command) as Promise<ScriptReply>;
+    return this.redis.sendCommand(commandOf('evalsha', [this.beginCallSha, '1', key, callId], BUFFER_REPLY)) as Promise<ScriptReply>;
   }
 
   async beginSessionCall(sessionId: string, callId: string): Promise<GatewaySession | null> {
@@ -275,12 +281,12 @@ export class RedisSessionStore implements SessionStore {
   endCall(upstreamId: string, callId: string): Promise<void> {
     let batch = this.endBatch;
     if (batch === null) {
-      batch = new EndCallBatch(this.prefix);
+      batch = new EndCallBatch(this.endCallsSha, this.prefix);
       this.endBatch = batch;
       batch.timer = setTimeout(this.flushEnds, END_CALL_BATCH_MS);
     }
     batch.args.push(upstreamId, callId);
-    if (batch.args.length >= END_CALL_BATCH_MAX * 2 + 1) this.flushEnds();
+    if (batch.args.length >= END_CALL_BATCH_MAX * 2 + 3) this.flushEnds();
     return batch.done;
   }
 
@@ -290,8 +296,27 @@ export class RedisSessionStore implements SessionStore {
     if (batch === null) return;
     this.endBatch = null;
     clearTimeout(batch.timer);
-    this.run('ersgwEndCalls', batch.args).then(batch.resolve, batch.reject);
+    this.sendEndCalls(batch.args).then(batch.resolve, batch.reject);
   };
+
+  /**
+   * `EVALSHA` of the end-calls script with the batch's own array as its arguments, built here as
+   * `sendBeginCall` is (ioredis's script method would copy and flatten them); `EVAL` only when
+   * Redis has lost the script.
+   */
+  private async sendEndCalls(args: string[]): Promise<void> {
+    try {
+      try {
+        await this.redis.sendCommand(commandOf('evalsha', args));
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        args[0] = SCRIPTS.ersgwEndCalls.lua;
+        await this.redis.sendCommand(commandOf('eval', args));
+      }
+    } catch (error) {
+      throw new StoreUnavailableError(undefined, { cause: error });
+    }
+  }
 
   async commitRole(
     oldSessionId: string,
@@ -609,6 +634,13 @@ function method(redis: RedisConnection, name: string): ScriptCall {
   const fn = (redis as unknown as Record<string, ScriptCall | undefined>)[name];
   if (typeof fn !== 'function') throw new Error(`ioredis did not define ${name}`);
   return fn.bind(redis);
+}
+
+/** A command with these arguments as they are (ioredis's constructor would copy them). */
+function commandOf(name: string, args: string[], options?: typeof BUFFER_REPLY): Command {
+  const command = new Command(name, NO_ARGS, options);
+  command.args = args;
+  return command;
 }
 
 function isNoScript(error: unknown): boolean {

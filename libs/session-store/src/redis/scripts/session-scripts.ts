@@ -279,8 +279,8 @@ return {f[2], f[3], f[4]}
 
 /**
  * KEYS: none. ARGV: prefix, then (u, callId) pairs. Clears the in-flight marks of calls that have
- * ended: the store batches them (one command for every call that ended within a millisecond or
- * two) so clearing a mark costs a proxied call a fraction of a Redis round trip.
+ * ended: the store batches them (one command for every call that ended within 10 ms) so clearing
+ * a mark costs a proxied call a fraction of a Redis round trip.
  */
 export const END_CALLS = script(
   0,
