@@ -89,6 +89,7 @@ const CASES: Case[] = [
   { name: 'PORT out of range', env: { PORT: '70000' }, bad: ['PORT'] },
   { name: 'MAX_BODY_BYTES negative', env: { MAX_BODY_BYTES: '-1' }, bad: ['MAX_BODY_BYTES'] },
   { name: 'PROXY_FAST_PATH not a boolean', env: { PROXY_FAST_PATH: 'off' }, bad: ['PROXY_FAST_PATH'] },
+  { name: 'SESSION_KEY_CACHE_SIZE not a count', env: { SESSION_KEY_CACHE_SIZE: 'lots' }, bad: ['SESSION_KEY_CACHE_SIZE'] },
   { name: 'REDIS_URL not redis', env: { REDIS_URL: 'http://x' }, bad: ['REDIS_URL'] },
   { name: 'ALLOWED_ORIGINS with a path', env: { ALLOWED_ORIGINS: 'https://x/path' }, bad: ['ALLOWED_ORIGINS'] },
   { name: 'LOG_LEVEL unknown', env: { LOG_LEVEL: 'loud' }, bad: ['LOG_LEVEL'] },

@@ -144,6 +144,8 @@ export class StoreConfig {
   readonly sessionKeys!: readonly Buffer[];
   /** True when no `SESSION_KEYS` was given (memory store only) and a throw-away key was made. */
   readonly sessionKeysGenerated!: boolean;
+  /** Decrypted e-RS keys an instance keeps, to skip decrypting them on every call (0: none). */
+  readonly keyCacheSize!: number;
 
   constructor(fields: Fields<StoreConfig>) {
     Object.assign(this, fields);
@@ -158,6 +160,7 @@ export class StoreConfig {
       redis: this.redis,
       sessionKeys: `${REDACTED} (${this.sessionKeys.length})`,
       sessionKeysGenerated: this.sessionKeysGenerated,
+      keyCacheSize: this.keyCacheSize,
     };
   }
 

@@ -68,6 +68,9 @@ export const ENV_FORMATS = {
   SESSION_KEYS: sessionKeys,
   SESSION_IDLE_TIMEOUT_S: integer(1, MAX_TIMER_S),
   SESSION_ABSOLUTE_TIMEOUT_S: integer(1, MAX_TIMER_S),
+  // Not in CONTRACT.md §1: how many decrypted e-RS keys an instance keeps to skip decrypting
+  // them again on every call (0: decrypt on every call). README, Configuration.
+  SESSION_KEY_CACHE_SIZE: integer(0, 10_000_000),
   COOKIE_NAME: cookieName,
   COOKIE_SECURE: boolean,
   ALLOWED_ORIGINS: originList,
@@ -117,6 +120,7 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.SESSION_KEYS) SESSION_KEYS?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_IDLE_TIMEOUT_S) SESSION_IDLE_TIMEOUT_S?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_ABSOLUTE_TIMEOUT_S) SESSION_ABSOLUTE_TIMEOUT_S?: string;
+  @IsOptional() @Env(ENV_FORMATS.SESSION_KEY_CACHE_SIZE) SESSION_KEY_CACHE_SIZE?: string;
 
   @IsOptional() @Env(ENV_FORMATS.COOKIE_NAME) COOKIE_NAME?: string;
   @IsOptional() @Env(ENV_FORMATS.COOKIE_SECURE) COOKIE_SECURE?: string;
@@ -150,6 +154,7 @@ export const GATEWAY_VARIABLES = [
   'SESSION_KEYS',
   'SESSION_IDLE_TIMEOUT_S',
   'SESSION_ABSOLUTE_TIMEOUT_S',
+  'SESSION_KEY_CACHE_SIZE',
   'COOKIE_NAME',
   'COOKIE_SECURE',
   'ALLOWED_ORIGINS',

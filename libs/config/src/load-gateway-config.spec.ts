@@ -83,6 +83,7 @@ describe('loadGatewayConfig: defaults', () => {
     expect(config.store.redis.mode).toBe('standalone');
     expect(config.store.sessionKeys).toEqual([KEY_A]);
     expect(config.store.sessionKeysGenerated).toBe(false);
+    expect(config.store.keyCacheSize).toBe(50_000);
     expect(config.session).toMatchObject({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 43_200 });
     expect(config.cookie).toMatchObject({ name: '__Host-ers-session', secure: true });
     expect(config.log.level).toBe('info');
@@ -276,6 +277,8 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['MAX_BODY_BYTES', '1024', (c: ReturnType<typeof load>) => c.http.maxBodyBytes, 1024],
     ['PROXY_FAST_PATH', 'false', (c: ReturnType<typeof load>) => c.http.proxyFastPath, false],
     ['PROXY_FAST_PATH', 'TRUE', (c: ReturnType<typeof load>) => c.http.proxyFastPath, true],
+    ['SESSION_KEY_CACHE_SIZE', '0', (c: ReturnType<typeof load>) => c.store.keyCacheSize, 0],
+    ['SESSION_KEY_CACHE_SIZE', '200000', (c: ReturnType<typeof load>) => c.store.keyCacheSize, 200_000],
   ])('accepts %s=%s', (variable, value, read, expected) => {
     expect(read(load({ [variable]: value }))).toBe(expected);
   });
@@ -295,6 +298,9 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['MAX_BODY_BYTES', '0', 'MAX_BODY_BYTES: expected an integer >= 1 (out of range), got "0"'],
     ['MAX_BODY_BYTES', '10MB', 'MAX_BODY_BYTES: expected an integer >= 1, got "10MB"'],
     ['PROXY_FAST_PATH', 'off', 'PROXY_FAST_PATH: expected true or false, got "off"'],
+    ['SESSION_KEY_CACHE_SIZE', '-1', 'SESSION_KEY_CACHE_SIZE: expected an integer from 0 to 10000000, got "-1"'],
+    ['SESSION_KEY_CACHE_SIZE', '50k', 'SESSION_KEY_CACHE_SIZE: expected an integer from 0 to 10000000, got "50k"'],
+    ['SESSION_KEY_CACHE_SIZE', '10000001', 'SESSION_KEY_CACHE_SIZE: expected an integer from 0 to 10000000 (out of range), got "10000001"'],
   ])('rejects %s=%s', (variable, value, line) => {
     expect(problemWith({ [variable]: value })).toBe(line);
   });

@@ -173,6 +173,7 @@ export function loadGatewayConfig(
       }),
       sessionKeys: required(keys),
       sessionKeysGenerated: keysGenerated,
+      keyCacheSize: value('SESSION_KEY_CACHE_SIZE') ?? 50_000,
     }),
     session: new SessionConfig({
       idleTimeoutSeconds: value('SESSION_IDLE_TIMEOUT_S') ?? 1800,

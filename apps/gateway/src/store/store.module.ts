@@ -47,6 +47,7 @@ export async function createSessionStore(config: GatewayConfig, logger: GatewayL
   return new RedisSessionStore(redis, new SessionCipher([...config.store.sessionKeys]), {
     ...options,
     ownsConnection: true,
+    keyCacheSize: config.store.keyCacheSize,
     // A live session's record is the only copy of its e-RS key: one Redis dropped cannot be closed.
     onLostSessions: (count: number) =>
       logger.error(

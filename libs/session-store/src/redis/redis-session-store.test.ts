@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type MockInstance, afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRedis, type RedisProcess } from '../../../../test/support/redis-server';
 import { SessionCipher } from '../cipher/session-cipher';
 import type { SessionStoreOptions } from '../session-store.options';
@@ -17,6 +17,11 @@ afterAll(async () => {
 });
 
 describeSessionStoreBehaviour('RedisSessionStore', async (options) => (await openStore(server.url, options)).store);
+// The gateway's default: decrypted keys kept (SESSION_KEY_CACHE_SIZE). The same rules must hold.
+describeSessionStoreBehaviour(
+  'RedisSessionStore with the key cache',
+  async (options) => (await openStore(server.url, { ...options, keyCacheSize: 1_000 })).store,
+);
 
 const LONG: SessionStoreOptions = { idleTimeoutMs: 60_000, absoluteTimeoutMs: 120_000, inFlightLeaseMs: 60_000 };
 
@@ -149,6 +154,84 @@ describe('RedisSessionStore on Redis', () => {
     await redis.hset(`${prefix}S:${hashSessionId(attacker)}`, Object.fromEntries(blobs));
     expect(await store.beginCall(attacker, 'c')).toEqual({ status: 'no-session' });
     expect(await store.get(attacker)).toBeNull();
+  });
+
+  describe('with the key cache (keyCacheSize)', () => {
+    const openCached = async (prefix = `kc${randomBytes(4).toString('hex')}:`): Promise<{ store: RedisSessionStore; redis: Redis }> => {
+      const opened = await openStore(server.url, { ...LONG, keyPrefix: prefix, keyCacheSize: 100 }, [testKey()]);
+      cleanups.push(() => opened.store.close());
+      return opened;
+    };
+    const decrypts = (): MockInstance => {
+      const spy = vi.spyOn(SessionCipher.prototype, 'decrypt');
+      cleanups.push(async () => spy.mockRestore());
+      return spy;
+    };
+
+    it('decrypts a session key once, then serves the calls of that session without decrypting', async () => {
+      const { store } = await openCached();
+      const id = newSessionId();
+      const created = await store.create(id, newUpstream());
+      const spy = decrypts();
+      for (let i = 0; i < 3; i++) {
+        expect(await store.beginCall(id, `c${i}`)).toEqual({ status: 'ok', upstreamId: created.upstreamId, sessionKey: created.upstream.sessionKey });
+      }
+      expect(spy).toHaveBeenCalledTimes(1);
+      // Off (the store's default): every call decrypts.
+      const { store: uncached } = await open();
+      const other = newSessionId();
+      await uncached.create(other, newUpstream());
+      spy.mockClear();
+      for (let i = 0; i < 3; i++) expect((await uncached.beginCall(other, `d${i}`)).status).toBe('ok');
+      expect(spy).toHaveBeenCalledTimes(3);
+    });
+
+    it('still refuses a key blob changed in Redis after it was cached, and serves it again once restored', async () => {
+      const prefix = `kt${randomBytes(4).toString('hex')}:`;
+      const { store } = await openCached(prefix);
+      const id = newSessionId();
+      const created = await store.create(id, newUpstream());
+      expect((await store.beginCall(id, 'c1')).status).toBe('ok');
+      const redis = await raw();
+      const record = `${prefix}S:${hashSessionId(id)}`;
+      const original = (await redis.hgetBuffer(record, 'k0')) as Buffer;
+      const tampered = Buffer.from(original);
+      tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 1;
+      await redis.hset(record, 'k0', tampered);
+      const spy = decrypts();
+      expect(await store.beginCall(id, 'c2')).toEqual({ status: 'no-session' });
+      expect(spy).toHaveBeenCalledTimes(1);
+      await redis.hset(record, 'k0', original);
+      expect(await store.beginCall(id, 'c3')).toEqual({ status: 'ok', upstreamId: created.upstreamId, sessionKey: created.upstream.sessionKey });
+    });
+
+    it('refuses a cached session\'s blobs copied onto another cached session', async () => {
+      const prefix = `ks${randomBytes(4).toString('hex')}:`;
+      const { store } = await openCached(prefix);
+      const victim = newSessionId();
+      const attacker = newSessionId();
+      await store.create(victim, newUpstream());
+      await store.create(attacker, newUpstream());
+      expect((await store.beginCall(victim, 'v')).status).toBe('ok');
+      expect((await store.beginCall(attacker, 'a')).status).toBe('ok');
+      const redis = await raw();
+      const stolen = await redis.hgetallBuffer(`${prefix}S:${hashSessionId(victim)}`);
+      await redis.hset(`${prefix}S:${hashSessionId(attacker)}`, Object.fromEntries(Object.entries(stolen).filter(([field]) => /^k/.test(field))));
+      expect(await store.beginCall(attacker, 'a2')).toEqual({ status: 'no-session' });
+    });
+
+    it('drops the key of a session this instance ends', async () => {
+      const { store } = await openCached();
+      const a = newSessionId();
+      const b = newSessionId();
+      await store.create(a, newUpstream());
+      await store.create(b, newUpstream());
+      await store.beginCall(a, 'c1');
+      await store.beginCall(b, 'c2');
+      expect(store.cachedKeys).toBe(2);
+      await store.end(a, 'logout');
+      expect(store.cachedKeys).toBe(1);
+    });
   });
 
   it('keeps a session in one compact hash (a listpack): no upstream record until it ends', async () => {
@@ -330,8 +413,15 @@ describe('RedisSessionStore on Redis', () => {
     const { store } = await open();
     const id = newSessionId();
     await store.create(id, newUpstream());
-    await (await raw()).script('FLUSH');
-    expect((await store.beginCall(id, 'c')).status).toBe('ok');
+    const redis = await raw();
+    await redis.script('FLUSH');
+    const grant = await store.beginCall(id, 'c');
+    expect(grant.status).toBe('ok');
+    expect((await store.stats()).callsInFlight).toBe(1);
+    // The batched end-calls command too (it is sent by the store, not through ioredis's scripts).
+    await redis.script('FLUSH');
+    await store.endCall(grant.status === 'ok' ? grant.upstreamId : '', 'c');
+    expect((await store.stats()).callsInFlight).toBe(0);
   });
 
   it('keeps the time of Redis, not of the instance: expiries come from Redis TIME', async () => {

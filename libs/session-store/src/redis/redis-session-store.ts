@@ -17,6 +17,7 @@ import type {
   StoreStats,
   UpstreamSecrets,
 } from '../session-store.port';
+import { DecryptedKeyMemo } from './decrypted-key-memo';
 import type { RedisConnection } from './redis-connection';
 import { SCRIPTS, type ScriptDefinition, type ScriptName, beginCallScript } from './scripts/session-scripts';
 
@@ -37,6 +38,11 @@ export interface RedisSessionStoreOptions extends SessionStoreOptions {
    * session record (evicted or deleted by hand): their e-RS sessions cannot be closed any more.
    */
   onLostSessions?: (count: number) => void;
+  /**
+   * How many decrypted e-RS keys to keep, so a proxied call whose record holds the same key blob
+   * skips decrypting it again (`DecryptedKeyMemo`); 0 (the default): decrypt on every call.
+   */
+  keyCacheSize?: number;
 }
 
 const DEFAULT_PREFIX = 'ersgw:';
@@ -152,6 +158,7 @@ export class RedisSessionStore implements SessionStore {
   private readonly endCallsSha: string;
   private readonly sessionKeyPrefix: string;
   private endBatch: EndCallBatch | null = null;
+  private readonly keyMemo: DecryptedKeyMemo | null;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -167,6 +174,8 @@ export class RedisSessionStore implements SessionStore {
     this.beginCallLua = beginCallScript(this.prefix, options.idleTimeoutMs, options.inFlightLeaseMs, MARK_MARGIN_MS);
     this.beginCallSha = createHash('sha1').update(this.beginCallLua.lua).digest('hex');
     this.endCallsSha = createHash('sha1').update(SCRIPTS.ersgwEndCalls.lua).digest('hex');
+    const memoSize = options.keyCacheSize ?? 0;
+    this.keyMemo = memoSize > 0 ? new DecryptedKeyMemo(memoSize, options.idleTimeoutMs) : null;
     const scripts: Partial<Record<ScriptName, ScriptCall>> = {};
     const bufferScripts: Partial<Record<ScriptName, ScriptCall>> = {};
     for (const [name, def] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
@@ -241,13 +250,26 @@ export class RedisSessionStore implements SessionStore {
     }
     const idEnd = 1 + (reply[0] as number);
     const upstreamId = reply.toString('latin1', 1, idEnd);
-    const sessionKey = this.cipher.decrypt(reply.subarray(idEnd), aad(upstreamId, 'k'));
+    const blob = reply.subarray(idEnd);
+    const sessionKey = this.keyMemo?.get(upstreamId, blob) ?? this.decryptCallKey(upstreamId, blob);
     if (sessionKey === null) {
       // Unreadable (key rotated away or tampered) means no session; drop the mark we just set.
       await this.endCall(upstreamId, callId);
       return { status: 'no-session' };
     }
     return { status: 'ok', upstreamId, sessionKey };
+  }
+
+  /** How many decrypted keys the key cache holds (0 when it is off). */
+  get cachedKeys(): number {
+    return this.keyMemo?.size ?? 0;
+  }
+
+  /** The key of a call's session, decrypted (and authenticated); remembered when the memo is on. */
+  private decryptCallKey(upstreamId: string, blob: Buffer): string | null {
+    const sessionKey = this.cipher.decrypt(blob, aad(upstreamId, 'k'));
+    if (sessionKey !== null) this.keyMemo?.set(upstreamId, blob, sessionKey);
+    return sessionKey;
   }
 
   /**
@@ -378,6 +400,7 @@ export class RedisSessionStore implements SessionStore {
     const reply = await this.run('ersgwEnd', [this.key('S', h), this.prefix, h, reason, this.markRetentionMs, this.retentionMs]);
     if (reply === null) return null;
     const [upstreamId, why] = strings(reply, 2);
+    this.keyMemo?.forget(upstreamId);
     return { upstreamId, reason: toReason(why) };
   }
 
@@ -401,6 +424,7 @@ export class RedisSessionStore implements SessionStore {
     if (Number(lost) > 0) this.options.onLostSessions?.(Number(lost));
     return ended.map((row) => {
       const [upstreamId, why] = strings(row, 2);
+      this.keyMemo?.forget(upstreamId);
       return { upstreamId, reason: toReason(why) };
     });
   }
@@ -472,6 +496,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    this.keyMemo?.close();
     const pending = this.endBatch?.done.catch(() => undefined);
     this.flushEnds();
     await pending;
