@@ -194,7 +194,7 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
   const dist = process.env.BENCH_DIST || 'dist';
   const gatewayMain = path.join(ROOT, dist, 'apps/gateway/src/main.js');
   // The flags the gateway is deployed with (Dockerfile, npm run start:gateway).
-  const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring'];
+  const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring', '--heap-growing-percent=100'];
   const storeIndex = path.join(ROOT, dist, 'libs/session-store/src/index.js');
   for (const f of [gatewayMain, storeIndex]) if (!fs.existsSync(f)) die(`${f} is missing: run \`npm run build\` first (or set BENCH_DIST)`);
   const redisBin = which('redis-server');

@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHIPPED_FLAGS = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring'];
+const SHIPPED_FLAGS = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring', '--heap-growing-percent=100'];
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
