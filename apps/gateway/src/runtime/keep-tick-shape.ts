@@ -7,7 +7,7 @@ let kept: object | undefined;
  * every later `nextTick` stays on V8's fast path. Importing this module does it; `main.ts` imports
  * it first, before anything else has run long enough for a full garbage collection.
  *
- * Why (README, Performance: "The slow steady state"): Node builds each entry with an object
+ * Why (docs/performance-log.md, "The slow steady state, explained and fixed"): Node builds each entry with an object
  * literal whose first keys are computed, `{ [async_id_symbol]: …, [trigger_async_id_symbol]: …,
  * callback, args }`. V8 records where such keys lead with feedback that goes from monomorphic
  * straight to megamorphic, with no polymorphic step, when it meets a second hidden class (map).
