@@ -17,7 +17,7 @@
 // JIT symbol map are kept in <dir> (`<kind>-<run>.callgrind`, `<kind>-<run>.map`) for
 // `scripts/instruction-breakdown.mjs`, which says which functions the instructions went to.
 //
-// A process can settle in a slow steady state (README, Performance: "Two steady states"): a run
+// A process could settle in a slow steady state (docs/performance-log.md, fixed since): a run
 // more than 10 % above the lowest of its kind is marked `slow state`.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
