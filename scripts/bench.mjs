@@ -8,7 +8,8 @@
 //     JSON once the body has been read; v1/_upload -> {"receivedBytes":N} once the body has been
 //     read, v1/_download -> 5 MiB of application/octet-stream), node:http with keep-alive;
 //   - a baseline: bare node:http + undici Pool proxy, no session, constant headers, same upstream;
-//   - the built gateway twice (one per Redis), NODE_ENV=production, access log on (to /dev/null).
+//   - the built gateway twice (one per Redis), by its launcher (bin/ers-gateway), access log on
+//     (to /dev/null). Not NODE_ENV=production: that refuses the plain-HTTP cookie the bench needs.
 // It loads one target at a time with autocannon (in this process, 32 connections, rotating over
 // 100 cookies), in interleaved rounds, and measures CPU µs per request from /proc/PID/stat
 // (utime+stime of the target's process tree ÷ completed requests), req/s, p50, p99 and RSS.
@@ -193,8 +194,9 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
   };
   const dist = process.env.BENCH_DIST || 'dist';
   const gatewayMain = path.join(ROOT, dist, 'apps/gateway/src/main.js');
-  // The flags the gateway is deployed with (Dockerfile, npm run start:gateway).
-  const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring', '--heap-growing-percent=100'];
+  // The gateway starts as it ships: through its launcher (bin/ers-gateway: its V8 flags), with the
+  // built code of BENCH_DIST.
+  const gatewayLauncher = path.join(ROOT, 'bin/ers-gateway');
   const storeIndex = path.join(ROOT, dist, 'libs/session-store/src/index.js');
   for (const f of [gatewayMain, storeIndex]) if (!fs.existsSync(f)) die(`${f} is missing: run \`npm run build\` first (or set BENCH_DIST)`);
   const redisBin = which('redis-server');
@@ -412,15 +414,16 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     };
     const gwEnv = (redisUrl) => ({
       HOST: '127.0.0.1', ERS_BASE_URL: ersBase, ERS_ASID: '200000000220', SESSION_STORE: 'redis', REDIS_URL: redisUrl,
-      SESSION_KEYS: sessionKeys, COOKIE_NAME: 'sid', COOKIE_SECURE: 'false', NODE_ENV: 'production', LOG_LEVEL: 'info',
+      SESSION_KEYS: sessionKeys, COOKIE_NAME: 'sid', COOKIE_SECURE: 'false', LOG_LEVEL: 'info',
+      ERS_GATEWAY_DIST: path.join(ROOT, dist), PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
     });
     const targets = [];
     const baseline = await startTarget('baseline', [process.execPath, SELF, '--role', 'baseline'], { ERS_BASE_URL: ersBase, ERS_ASID: '200000000220' });
     targets.push({ key: 'baseline', label: 'baseline (node:http + undici, no session)', proc: baseline, redis: null, cookies: small.cookies, session0: null, sessions: 0 });
-    const gwSmall = await startTarget('gateway-small', [process.execPath, ...GATEWAY_NODE_FLAGS, gatewayMain], gwEnv(redisSmall.url));
+    const gwSmall = await startTarget('gateway-small', [gatewayLauncher], gwEnv(redisSmall.url));
     targets.push({ key: 'gw-small', label: `gateway, ${fmtCount(opt.small)} sessions`, proc: gwSmall, redis: redisSmall, cookies: small.cookies, session0: small.session0, sessions: opt.small });
     if (withLarge) {
-      const gwLarge = await startTarget('gateway-large', [process.execPath, ...GATEWAY_NODE_FLAGS, gatewayMain], gwEnv(redisLarge.url));
+      const gwLarge = await startTarget('gateway-large', [gatewayLauncher], gwEnv(redisLarge.url));
       targets.push({ key: 'gw-large', label: `gateway, ${fmtCount(opt.large)} sessions`, proc: gwLarge, redis: redisLarge, cookies: large.cookies, session0: large.session0, sessions: opt.large });
     }
     for (const t of targets) {

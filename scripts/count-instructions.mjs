@@ -10,8 +10,9 @@
 // 100 sessions through the real store (scripts/bench-seed.mjs), starts the built gateway under
 // callgrind with instrumentation off, sends `--warm` requests (32 connections), counts `--requests`
 // more, and prints instructions per request. User space only: the kernel's share is not counted.
-// With `--lab`, it also counts the lab's `node-redis` the same way. The gateway's node flags
-// default to the shipped ones. Needs valgrind (callgrind_control), redis-server and `npm run build`.
+// With `--lab`, it also counts the lab's `node-redis` the same way. The gateway runs through its
+// launcher (bin/ers-gateway, the flags it ships with); `-- <node flags>` runs its main.js with those
+// flags instead (an experiment). Needs valgrind (callgrind_control), redis-server and `npm run build`.
 //
 // With `--keep <dir>`, each process also runs with `--perf-basic-prof`, and its callgrind dump and
 // JIT symbol map are kept in <dir> (`<kind>-<run>.callgrind`, `<kind>-<run>.map`) for
@@ -29,12 +30,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHIPPED_FLAGS = ['--max-semi-space-size=8', '--no-allocation-site-pretenuring', '--heap-growing-percent=100'];
+/** The gateway as it ships: its launcher (bin/ers-gateway), V8 flags included. */
+const LAUNCHER = path.join(ROOT, 'bin/ers-gateway');
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
 const own = dash === -1 ? argv : argv.slice(0, dash);
-const gatewayFlags = dash === -1 ? SHIPPED_FLAGS : argv.slice(dash + 1);
+/** `-- <node flags>`: an experiment, the gateway's main.js with these flags instead of the launcher. */
+const gatewayFlags = dash === -1 ? null : argv.slice(dash + 1);
 const option = (name, fallback) => {
   const at = own.indexOf(`--${name}`);
   return at === -1 ? fallback : own[at + 1];
@@ -126,19 +129,20 @@ async function countOnce(kind, run) {
       });
       cookies = fs.readFileSync(path.join(work, 'cookies.txt'), 'utf8').trim().split('\n');
       requestPath = '/api/ers/v1/anything';
-      command = [...gatewayFlags, gatewayMain];
-      env = { ERS_ASID: '200000000123', ERS_BASE_URL: `http://127.0.0.1:${upstreamPort}/ers-api`, SESSION_KEYS: key, COOKIE_SECURE: 'false', COOKIE_NAME: 'sid', REDIS_URL: `redis://127.0.0.1:${redisPort}/1`, PORT: String(port), NODE_ENV: 'production', LOG_LEVEL: 'info' };
+      command = gatewayFlags === null ? ['sh', LAUNCHER] : ['node', ...gatewayFlags, gatewayMain];
+      env = { ERS_ASID: '200000000123', ERS_BASE_URL: `http://127.0.0.1:${upstreamPort}/ers-api`, SESSION_KEYS: key, COOKIE_SECURE: 'false', COOKIE_NAME: 'sid', REDIS_URL: `redis://127.0.0.1:${redisPort}/1`, PORT: String(port), LOG_LEVEL: 'info', ERS_GATEWAY_DIST: path.join(ROOT, dist) };
     } else {
       for (const s of sessions) execFileSync('redis-cli', ['-p', String(redisPort), 'set', `session:${s.id}`, JSON.stringify(s)], { stdio: 'ignore' });
       cookies = sessions.map((s) => `sid=${s.id}`);
       requestPath = '/ers-api/v1/anything';
-      command = [path.join(lab, 'proxies/node-redis.mjs')];
+      command = ['node', path.join(lab, 'proxies/node-redis.mjs')];
       env = { ERS_BASE_URL: `http://127.0.0.1:${upstreamPort}`, REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(port), XAPI_ASID: '200000000123', NODE_ENV: 'production' };
     }
     const out = path.join(work, 'callgrind.out');
-    const profiling = keep === null ? [] : ['--perf-basic-prof'];
-    child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, 'node', ...profiling, ...command], {
-      env: { ...process.env, ...env },
+    // Through NODE_OPTIONS so it reaches node behind the launcher too; valgrind follows the launcher's exec.
+    const profiling = keep === null ? {} : { NODE_OPTIONS: '--perf-basic-prof' };
+    child = spawn('valgrind', ['--tool=callgrind', '--trace-children=yes', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, ...command], {
+      env: { ...process.env, ...env, ...profiling },
       stdio: ['ignore', 'ignore', 'ignore'],
       // --perf-basic-prof also writes V8's isolate log into the working directory: keep it out of the checkout.
       cwd: work,

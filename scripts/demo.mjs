@@ -4,11 +4,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gatewayMain = join(root, 'dist/apps/gateway/src/main.js');
+// The gateway starts as it ships: through its launcher (its V8 flags), with this Node first on PATH.
+const gatewayLauncher = join(root, 'bin/ers-gateway');
 const sandboxMain = join(root, 'dist/apps/ers-sandbox/src/main.js');
 const spaDir = join(root, 'dist/demo-spa');
 const gatewayPort = process.env.PORT ?? '3000';
@@ -21,8 +23,13 @@ if (!existsSync(gatewayMain) || !existsSync(sandboxMain) || !existsSync(join(spa
 }
 
 const children = [];
-function start(name, file, env) {
-  const child = spawn(process.execPath, [file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function start(name, command, env) {
+  const [executable, ...args] = command;
+  const child = spawn(executable, args, {
+    cwd: root,
+    env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout.on('data', (chunk) => {
     if (process.env.DEMO_VERBOSE) process.stdout.write(`[${name}] ${chunk}`);
   });
@@ -61,7 +68,7 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-start('sandbox', sandboxMain, {
+start('sandbox', [process.execPath, sandboxMain], {
   SANDBOX_HOST: '127.0.0.1',
   SANDBOX_PORT: sandboxPort,
   SANDBOX_ASID: '200000000220',
@@ -73,7 +80,7 @@ const cards = await (await waitFor(`${sandboxUrl}/_sandbox/cards`)).json();
 const redis = process.env.REDIS_URL;
 // The SPA asks the sandbox's simulated Identity Agent for a card's token: tell it where that is.
 if (existsSync(spaDir)) writeFileSync(join(spaDir, 'demo-config.json'), JSON.stringify({ sandboxUrl }) + '\n');
-start('gateway', gatewayMain, {
+start('gateway', [gatewayLauncher], {
   PORT: gatewayPort,
   HOST: process.env.HOST ?? '127.0.0.1',
   ERS_BASE_URL: `${sandboxUrl}/ers-api`,

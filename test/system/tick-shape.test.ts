@@ -40,8 +40,10 @@ describe('keeping one nextTick entry alive (runtime/keep-tick-shape)', () => {
     const [without, kept] = await Promise.all([literalFeedback(false), literalFeedback(true)]);
     // The V8 behaviour the module works around: if this stops holding (a newer V8), the module
     // may no longer be needed (README, Performance).
-    expect(without).toEqual(['MONOMORPHIC', 'MEGAMORPHIC', 'MEGAMORPHIC', 'MEGAMORPHIC']);
-    expect(kept).toEqual(['MONOMORPHIC', 'MONOMORPHIC', 'MONOMORPHIC', 'MONOMORPHIC']);
+    // One state per property of the literal: 4 on Node 20, 5 on Node 24.
+    expect(without.length).toBeGreaterThanOrEqual(4);
+    expect(without).toEqual(['MONOMORPHIC', ...without.slice(1).map(() => 'MEGAMORPHIC')]);
+    expect(kept).toEqual(without.map(() => 'MONOMORPHIC'));
   });
 
   it('is the first module the gateway loads', () => {
