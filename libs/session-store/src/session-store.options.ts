@@ -3,4 +3,9 @@ export interface SessionStoreOptions {
   absoluteTimeoutMs: number;
   /** How long an in-flight mark holds if its call never reports back (its instance died). */
   inFlightLeaseMs: number;
+  /**
+   * Proxied calls one session may have in flight: `beginCall` refuses the next one
+   * (`too-many-calls`). Unlimited when absent.
+   */
+  maxCallsPerSession?: number;
 }

@@ -23,9 +23,9 @@ export interface SessionStore {
   get(sessionId: string): Promise<GatewaySession | null>;
 
   /**
-   * The hot path, one round trip: reads the session, and when it is live and has a role, slides
-   * the idle timeout (never past the absolute expiry) and marks `callId` in flight on its upstream
-   * session with a lease of `inFlightLeaseMs`.
+   * The hot path, one round trip: reads the session, and when it is live, has a role and fewer
+   * than `maxCallsPerSession` calls in flight, slides the idle timeout (never past the absolute
+   * expiry) and marks `callId` in flight on its upstream session with a lease of `inFlightLeaseMs`.
    */
   beginCall(sessionId: string, callId: string): Promise<CallGrant>;
 
@@ -77,6 +77,16 @@ export interface SessionStore {
 
   /** The close failed for a passing reason: make it due again after `retryInMs`. */
   releaseClose(upstreamId: string, retryInMs: number): Promise<void>;
+
+  /**
+   * Login throttling, shared by every instance: counts a login from `address` and reserves one
+   * failure for the token `tokenHash`; refuses (counting nothing) when the address has had
+   * `addressLimit` logins in its window, or the token `tokenFailures` failures in its window.
+   */
+  admitLogin(address: string, tokenHash: string, limits: LoginLimits): Promise<LoginAdmission>;
+
+  /** After the A001: a token e-RS refused keeps its reserved failure; any other outcome gives it back. */
+  settleLogin(tokenHash: string, refused: boolean): Promise<void>;
 
   /** Resolves when the store answers; rejects with `StoreUnavailableError` otherwise. */
   ping(): Promise<void>;
@@ -135,7 +145,19 @@ export interface GatewaySession {
 export type CallGrant =
   | { status: 'ok'; upstreamId: string; sessionKey: string }
   | { status: 'no-session' }
-  | { status: 'no-role' };
+  | { status: 'no-role' }
+  | { status: 'too-many-calls' };
+
+export interface LoginLimits {
+  tokenFailures: number;
+  tokenWindowMs: number;
+  addressLimit: number;
+  addressWindowMs: number;
+}
+
+export type LoginAdmission =
+  | { status: 'admitted' }
+  | { status: 'limited'; by: 'token' | 'address'; retryAfterMs: number };
 
 export type EndReason =
   | 'logout'

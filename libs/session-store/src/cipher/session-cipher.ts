@@ -1,16 +1,34 @@
 import { type KeyObject, createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
 
-const VERSION = 1;
+/**
+ * The blob format's version byte. 1 and 2 have the same layout; 2 marks blobs whose associated
+ * data binds them to their whole record (the store's v2 binding), so a store can tell a blob made
+ * before that binding (1) from one that fails it.
+ */
+const VERSION = 2;
+const READABLE_VERSIONS: ReadonlySet<number> = new Set([1, 2]);
 const KEY_ID_BYTES = 4;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES;
+
+/** Why a blob did not open. */
+export type OpenFailure =
+  /** Made with a key this process does not hold (a rotation in progress, or an old key dropped). */
+  | 'unknown-key'
+  /** Too short, an unknown version, or failed authentication: tampered, copied or forged. */
+  | 'rejected';
+
+export type OpenResult = { ok: true; plaintext: string } | { ok: false; failure: OpenFailure };
 
 interface CipherKey {
   id: Buffer;
   /** Imported once: a raw Buffer key would be imported again on every (de)cipher. */
   key: KeyObject;
 }
+
+const REJECTED: OpenResult = { ok: false, failure: 'rejected' };
+const UNKNOWN_KEY: OpenResult = { ok: false, failure: 'unknown-key' };
 
 /**
  * Encrypts values at rest with AES-256-GCM. The first key encrypts; every key decrypts, so keys
@@ -58,9 +76,20 @@ export class SessionCipher {
    * authentication: callers treat all three as "no such value" and never see a crypto error.
    */
   decrypt(raw: Buffer, aad: string): string | null {
-    if (raw.length < HEADER_BYTES || raw.readUInt8(0) !== VERSION) return null;
+    const opened = this.open(raw, aad);
+    return opened.ok ? opened.plaintext : null;
+  }
+
+  /** The blob format version (1 or 2), or 0 when it is not a blob of ours. */
+  static versionOf(raw: Buffer): number {
+    return raw.length >= HEADER_BYTES && READABLE_VERSIONS.has(raw[0] as number) ? (raw[0] as number) : 0;
+  }
+
+  /** `decrypt`, saying why a blob did not open (never a crypto error, never the blob). */
+  open(raw: Buffer, aad: string): OpenResult {
+    if (SessionCipher.versionOf(raw) === 0) return REJECTED;
     const match = this.keyWithId(raw);
-    if (match === null) return null;
+    if (match === null) return UNKNOWN_KEY;
     const iv = raw.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + IV_BYTES);
     const tag = raw.subarray(1 + KEY_ID_BYTES + IV_BYTES, HEADER_BYTES);
     try {
@@ -70,10 +99,10 @@ export class SessionCipher {
       // GCM is a stream mode: `final` only checks the tag and returns no bytes.
       const plaintext = decipher.update(raw.subarray(HEADER_BYTES));
       decipher.final();
-      return plaintext.toString('utf8');
+      return { ok: true, plaintext: plaintext.toString('utf8') };
     } catch {
       // Authentication failed (tampered, swapped between records, or a key-id collision).
-      return null;
+      return REJECTED;
     }
   }
 

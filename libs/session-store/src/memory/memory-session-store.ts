@@ -9,6 +9,8 @@ import type {
   GatewayRole,
   GatewaySession,
   GatewayUser,
+  LoginAdmission,
+  LoginLimits,
   NewGatewaySession,
   SessionStore,
   StoreStats,
@@ -44,6 +46,11 @@ interface UpstreamRecord {
 
 const CLAIM_SCAN_FACTOR = 4;
 
+interface WindowCount {
+  count: number;
+  untilMs: number;
+}
+
 /**
  * The session store in one process's memory, with the same rules as the Redis store (see its
  * scripts) and no encryption. For the single-process demo and for unit tests only: sessions are
@@ -60,6 +67,9 @@ export class MemorySessionStore implements SessionStore {
   private readonly due = new Map<string, number>();
   /** A session id that stopped working -> its upstream, so a late commitRole can clear its mark. */
   private readonly tombstones = new Map<string, { upstreamId: string; untilMs: number }>();
+  /** Login throttling: fixed windows, as in Redis. */
+  private readonly addressLogins = new Map<string, WindowCount>();
+  private readonly tokenFailures = new Map<string, WindowCount>();
 
   constructor(private readonly options: MemorySessionStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -101,6 +111,10 @@ export class MemorySessionStore implements SessionStore {
     const record = this.live(sessionId, now);
     if (!record) return { status: 'no-session' };
     if (!record.role) return { status: 'no-role' };
+    const cap = this.options.maxCallsPerSession;
+    if (cap !== undefined && (this.inFlight.get(record.upstreamId)?.size ?? 0) >= cap && this.liveMarks(record.upstreamId, now) >= cap) {
+      return { status: 'too-many-calls' };
+    }
     record.idleExpiresAtMs = Math.min(now + this.options.idleTimeoutMs, record.absoluteExpiresAtMs);
     this.mark(record.upstreamId, callId, now);
     return { status: 'ok', upstreamId: record.upstreamId, sessionKey: this.secrets(record).sessionKey };
@@ -228,6 +242,27 @@ export class MemorySessionStore implements SessionStore {
     if (upstream) upstream.leaseUntilMs = null;
   }
 
+  async admitLogin(address: string, tokenHash: string, limits: LoginLimits): Promise<LoginAdmission> {
+    const now = this.now();
+    const failures = this.counter(this.tokenFailures, tokenHash, now);
+    if (failures !== null && failures.count >= limits.tokenFailures) {
+      return { status: 'limited', by: 'token', retryAfterMs: failures.untilMs - now };
+    }
+    const logins = this.counter(this.addressLogins, address, now);
+    if (logins !== null && logins.count >= limits.addressLimit) {
+      return { status: 'limited', by: 'address', retryAfterMs: logins.untilMs - now };
+    }
+    this.count(this.addressLogins, address, limits.addressWindowMs, now);
+    this.count(this.tokenFailures, tokenHash, limits.tokenWindowMs, now);
+    return { status: 'admitted' };
+  }
+
+  async settleLogin(tokenHash: string, refused: boolean): Promise<void> {
+    if (refused) return;
+    const failures = this.counter(this.tokenFailures, tokenHash, this.now());
+    if (failures !== null && failures.count > 0) failures.count -= 1;
+  }
+
   async ping(): Promise<void> {
     // Always answers: it is this process's memory.
   }
@@ -248,6 +283,28 @@ export class MemorySessionStore implements SessionStore {
     this.inFlight.clear();
     this.due.clear();
     this.tombstones.clear();
+    this.addressLogins.clear();
+    this.tokenFailures.clear();
+  }
+
+  /** A window's count, or null when it has none running. */
+  private counter(counts: Map<string, WindowCount>, key: string, now: number): WindowCount | null {
+    const entry = counts.get(key);
+    if (entry === undefined) return null;
+    if (entry.untilMs > now) return entry;
+    counts.delete(key);
+    return null;
+  }
+
+  private count(counts: Map<string, WindowCount>, key: string, windowMs: number, now: number): void {
+    const entry = this.counter(counts, key, now);
+    if (entry === null) counts.set(key, { count: 1, untilMs: now + windowMs });
+    else entry.count += 1;
+  }
+
+  /** In-flight marks whose lease still runs (expired ones are dropped). */
+  private liveMarks(upstreamId: string, now: number): number {
+    return this.hasLiveMarks(upstreamId, now) ? (this.inFlight.get(upstreamId)?.size ?? 0) : 0;
   }
 
   private live(sessionId: string, now: number): SessionRecord | null {

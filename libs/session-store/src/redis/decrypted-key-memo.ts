@@ -1,10 +1,11 @@
 /**
  * The e-RS session keys this instance has decrypted on the hot path, each with the exact bytes it
- * was decrypted from. A proxied call whose session record still holds those bytes under the same
- * upstream id gets the key without a second AES-GCM decryption: AES-GCM is deterministic, and the
- * associated data binds a blob to its upstream id, so equal bytes under an equal id always decrypt
- * (and authenticate) to the same key. Any other bytes (a new key, a tampered or swapped blob) are
- * decrypted and authenticated afresh.
+ * was decrypted from and the associated data it was authenticated with (which names the record:
+ * upstream id, session hash, absolute expiry, role flag). A proxied call whose record still holds
+ * those bytes under the same associated data gets the key without a second AES-GCM decryption:
+ * AES-GCM is deterministic, so equal bytes with equal associated data always decrypt (and
+ * authenticate) to the same key. Any other bytes or binding (a new key, a tampered blob, a record
+ * copied to another cookie's hash or with its expiry edited) are decrypted and authenticated afresh.
  *
  * Why: creating Node's AES-GCM decipher is the largest single cost of a proxied call over the Node
  * floor (README, Performance), and a session's key blob never changes during its life.
@@ -30,25 +31,25 @@ export class DecryptedKeyMemo {
     this.purgeTimer = setInterval(() => this.dropExpired(this.now()), Math.min(60_000, maxAgeMs)).unref();
   }
 
-  /** The key decrypted from exactly these bytes for this upstream id, if still held. */
-  get(upstreamId: string, blob: Buffer): string | undefined {
+  /** The key decrypted from exactly these bytes with exactly this associated data, if still held. */
+  get(upstreamId: string, aad: string, blob: Buffer): string | undefined {
     const entry = this.entries.get(upstreamId);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.now() || !entry.blob.equals(blob)) {
+    if (entry.expiresAt <= this.now() || entry.aad !== aad || !entry.blob.equals(blob)) {
       this.entries.delete(upstreamId);
       return undefined;
     }
     return entry.key;
   }
 
-  /** Remembers a key just decrypted (and authenticated) from `blob`; the bytes are copied. */
-  set(upstreamId: string, blob: Buffer, key: string): void {
+  /** Remembers a key just decrypted (and authenticated) from `blob` with `aad`; the bytes are copied. */
+  set(upstreamId: string, aad: string, blob: Buffer, key: string): void {
     const now = this.now();
     this.entries.delete(upstreamId);
     this.dropExpired(now);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     // A copy: `blob` is a view into a reply buffer that may be much larger.
-    this.entries.set(upstreamId, new MemoEntry(Buffer.from(blob), key, now + this.maxAgeMs));
+    this.entries.set(upstreamId, new MemoEntry(Buffer.from(blob), aad, key, now + this.maxAgeMs));
   }
 
   /** This instance ended the session: its key is no longer needed here. */
@@ -77,6 +78,7 @@ export class DecryptedKeyMemo {
 class MemoEntry {
   constructor(
     readonly blob: Buffer,
+    readonly aad: string,
     readonly key: string,
     readonly expiresAt: number,
   ) {}

@@ -139,21 +139,120 @@ describe('RedisSessionStore on Redis', () => {
     expect(await onlyB.get(fresh)).not.toBeNull();
   });
 
-  it('refuses a session blob copied onto another record', async () => {
-    const prefix = `swap${randomBytes(4).toString('hex')}:`;
-    const { store } = await open([testKey()], prefix);
-    const victim = newSessionId();
-    const attacker = newSessionId();
-    await store.create(victim, newUpstream());
-    await store.create(attacker, newUpstream());
-    const redis = await raw();
-    // Every piece of the victim's key and profile blobs (kn, k0, …, pn, p0, …), onto the attacker's record.
-    const stolen = await redis.hgetallBuffer(`${prefix}S:${hashSessionId(victim)}`);
-    const blobs = Object.entries(stolen).filter(([field]) => /^[kp]/.test(field));
-    expect(blobs.length).toBeGreaterThan(4);
-    await redis.hset(`${prefix}S:${hashSessionId(attacker)}`, Object.fromEntries(blobs));
-    expect(await store.beginCall(attacker, 'c')).toEqual({ status: 'no-session' });
-    expect(await store.get(attacker)).toBeNull();
+  describe('records bound to their cookie (a record moved, copied or edited in Redis is no session)', () => {
+    const bound = async (keyCacheSize: number): Promise<{ store: RedisSessionStore; redis: Redis; prefix: string; tampered: string[] }> => {
+      const prefix = `bind${randomBytes(4).toString('hex')}:`;
+      const tampered: string[] = [];
+      const opened = await openStore(server.url, { ...LONG, keyPrefix: prefix, keyCacheSize, onTampered: (u) => tampered.push(u) }, [testKey()]);
+      cleanups.push(() => opened.store.close());
+      return { ...opened, prefix, tampered };
+    };
+    const sessionKey = (prefix: string, id: string): string => `${prefix}S:${hashSessionId(id)}`;
+
+    for (const keyCacheSize of [0, 100]) {
+      describe(keyCacheSize === 0 ? 'key cache off' : 'key cache on', () => {
+        it('found in review: a record copied to another cookie\'s key does not serve that cookie, and is dropped once', async () => {
+          const { store, redis, prefix, tampered } = await bound(keyCacheSize);
+          const victim = newSessionId();
+          const created = await store.create(victim, newUpstream());
+          expect((await store.beginCall(victim, 'v1')).status).toBe('ok');
+          const attacker = newSessionId();
+          await redis.copy(sessionKey(prefix, victim), sessionKey(prefix, attacker));
+          expect(await store.beginCall(attacker, 'a1')).toEqual({ status: 'no-session' });
+          expect(tampered).toEqual([created.upstreamId]);
+          // Dropped: the next call with that cookie is plain no-session, reported no more.
+          expect(await redis.exists(sessionKey(prefix, attacker))).toBe(0);
+          expect(await store.beginCall(attacker, 'a2')).toEqual({ status: 'no-session' });
+          expect(await store.get(attacker)).toBeNull();
+          expect(tampered).toHaveLength(1);
+          // The victim is untouched, and nothing of the attacker's attempt stays in flight.
+          expect(await store.beginCall(victim, 'v2')).toEqual({ status: 'ok', upstreamId: created.upstreamId, sessionKey: created.upstream.sessionKey });
+          expect((await store.stats()).callsInFlight).toBe(2);
+        });
+
+        it('a record moved (RENAME) to another cookie\'s key is no session there', async () => {
+          const { store, redis, prefix, tampered } = await bound(keyCacheSize);
+          const victim = newSessionId();
+          await store.create(victim, newUpstream());
+          await store.beginCall(victim, 'v1');
+          const attacker = newSessionId();
+          await redis.rename(sessionKey(prefix, victim), sessionKey(prefix, attacker));
+          expect(await store.get(attacker)).toBeNull();
+          expect(await store.beginCall(attacker, 'a1')).toEqual({ status: 'no-session' });
+          expect(tampered).toHaveLength(1);
+        });
+
+        it('an absolute expiry pushed back in Redis makes the record no session', async () => {
+          const { store, redis, prefix, tampered } = await bound(keyCacheSize);
+          const id = newSessionId();
+          const created = await store.create(id, newUpstream());
+          expect((await store.beginCall(id, 'c1')).status).toBe('ok');
+          await redis.hset(sessionKey(prefix, id), 'ae', String(created.absoluteExpiresAtMs + 86_400_000));
+          expect(await store.beginCall(id, 'c2')).toEqual({ status: 'no-session' });
+          expect(tampered).toEqual([created.upstreamId]);
+        });
+
+        it('a role flag set in Redis on a session without a role makes it no session', async () => {
+          const { store, redis, prefix, tampered } = await bound(keyCacheSize);
+          const id = newSessionId();
+          const created = await store.create(id, newUpstream(null));
+          expect(await store.beginCall(id, 'c1')).toEqual({ status: 'no-role' });
+          await redis.hset(sessionKey(prefix, id), 'r', '1');
+          expect(await store.beginCall(id, 'c2')).toEqual({ status: 'no-session' });
+          expect(tampered).toEqual([created.upstreamId]);
+        });
+
+        it('blobs copied between two records (key and profile pieces) are refused', async () => {
+          const { store, redis, prefix } = await bound(keyCacheSize);
+          const victim = newSessionId();
+          const attacker = newSessionId();
+          await store.create(victim, newUpstream());
+          await store.create(attacker, newUpstream());
+          await store.beginCall(victim, 'v');
+          await store.beginCall(attacker, 'a');
+          const stolen = await redis.hgetallBuffer(sessionKey(prefix, victim));
+          const blobs = Object.entries(stolen).filter(([field]) => /^[kp]/.test(field));
+          expect(blobs.length).toBeGreaterThan(4);
+          await redis.hset(sessionKey(prefix, attacker), Object.fromEntries(blobs));
+          expect(await store.beginCall(attacker, 'a2')).toEqual({ status: 'no-session' });
+          expect(await store.get(attacker)).toBeNull();
+        });
+      });
+    }
+
+    it('a record made before the binding (blob version 1) is no session, not tampering, and its close still goes out', async () => {
+      const { store, redis, prefix, tampered } = await bound(0);
+      const id = newSessionId();
+      const created = await store.create(id, newUpstream());
+      // Rewrite the record as the previous build stored it: version 1 blobs, bound to the upstream id only.
+      const legacy = (store as unknown as { cipher: SessionCipher }).cipher;
+      const v1 = (plaintext: string, aad: string): Buffer => {
+        const blob = legacy.encrypt(plaintext, aad);
+        blob[0] = 1;
+        return blob;
+      };
+      // A version-1 blob made with the v1 associated data (the version byte is not authenticated).
+      const keyBlob = v1(created.upstream.sessionKey, `ersgw/v1/${created.upstreamId}/k`);
+      await redis.hset(sessionKey(prefix, id), 'kn', '1', 'k0', keyBlob);
+      expect(await store.beginCall(id, 'c1')).toEqual({ status: 'no-session' });
+      expect(await store.get(id)).toBeNull();
+      expect(tampered).toEqual([]);
+      const ended = await store.end(id, 'logout');
+      expect(ended?.upstreamId).toBe(created.upstreamId);
+      const claimed = await store.claimClose(created.upstreamId, 60_000);
+      expect(claimed).toMatchObject({ status: 'claimed', close: { sessionKey: created.upstream.sessionKey } });
+    });
+
+    it('a close whose key was edited in Redis is dropped and reported, never sent with a wrong key', async () => {
+      const { store, redis, prefix, tampered } = await bound(0);
+      const id = newSessionId();
+      const created = await store.create(id, newUpstream());
+      await store.end(id, 'logout');
+      await redis.hset(`${prefix}U:${created.upstreamId}`, 'h', hashSessionId(newSessionId()));
+      expect(await store.claimClose(created.upstreamId, 60_000)).toEqual({ status: 'done' });
+      expect(tampered).toEqual([created.upstreamId]);
+      expect(await redis.exists(`${prefix}U:${created.upstreamId}`)).toBe(0);
+    });
   });
 
   describe('with the key cache (keyCacheSize)', () => {
@@ -163,7 +262,7 @@ describe('RedisSessionStore on Redis', () => {
       return opened;
     };
     const decrypts = (): MockInstance => {
-      const spy = vi.spyOn(SessionCipher.prototype, 'decrypt');
+      const spy = vi.spyOn(SessionCipher.prototype, 'open');
       cleanups.push(async () => spy.mockRestore());
       return spy;
     };
@@ -186,7 +285,7 @@ describe('RedisSessionStore on Redis', () => {
       expect(spy).toHaveBeenCalledTimes(3);
     });
 
-    it('still refuses a key blob changed in Redis after it was cached, and serves it again once restored', async () => {
+    it('still refuses a key blob changed in Redis after it was cached (and drops the record)', async () => {
       const prefix = `kt${randomBytes(4).toString('hex')}:`;
       const { store } = await openCached(prefix);
       const id = newSessionId();
@@ -201,8 +300,10 @@ describe('RedisSessionStore on Redis', () => {
       const spy = decrypts();
       expect(await store.beginCall(id, 'c2')).toEqual({ status: 'no-session' });
       expect(spy).toHaveBeenCalledTimes(1);
+      // A record that failed authentication is gone: restoring the bytes does not bring it back.
       await redis.hset(record, 'k0', original);
-      expect(await store.beginCall(id, 'c3')).toEqual({ status: 'ok', upstreamId: created.upstreamId, sessionKey: created.upstream.sessionKey });
+      expect(await store.beginCall(id, 'c3')).toEqual({ status: 'no-session' });
+      void created;
     });
 
     it('refuses a cached session\'s blobs copied onto another cached session', async () => {

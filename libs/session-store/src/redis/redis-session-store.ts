@@ -1,6 +1,6 @@
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { Command } from 'ioredis';
-import type { SessionCipher } from '../cipher/session-cipher';
+import { type OpenResult, SessionCipher } from '../cipher/session-cipher';
 import { StoreUnavailableError } from '../errors';
 import type { SessionStoreOptions } from '../session-store.options';
 import type {
@@ -12,6 +12,8 @@ import type {
   GatewayRole,
   GatewaySession,
   GatewayUser,
+  LoginAdmission,
+  LoginLimits,
   NewGatewaySession,
   SessionStore,
   StoreStats,
@@ -43,6 +45,11 @@ export interface RedisSessionStoreOptions extends SessionStoreOptions {
    * skips decrypting it again (`DecryptedKeyMemo`); 0 (the default): decrypt on every call.
    */
   keyCacheSize?: number;
+  /**
+   * Told when a record's blobs fail authentication (copied, moved or edited in Redis): the record
+   * has been dropped and was answered as no session. Only the store's own upstream id is given.
+   */
+  onTampered?: (upstreamId: string) => void;
 }
 
 const DEFAULT_PREFIX = 'ersgw:';
@@ -69,6 +76,8 @@ const UNREADABLE_CLOSE_RETRY_MS = 60_000;
  * a session hash stays a listpack (see the layout in `scripts/session-scripts.ts`).
  */
 const BLOB_PIECE_BYTES = 64;
+/** `maxCallsPerSession` when none is given. */
+const UNLIMITED_CALLS = 1_000_000_000;
 
 /** Ended calls whose marks are cleared in one command; one promise for all of them. */
 class EndCallBatch {
@@ -171,7 +180,13 @@ export class RedisSessionStore implements SessionStore {
     this.retentionMs = options.closeRetentionMs ?? options.absoluteTimeoutMs + SEVEN_DAYS_MS;
     this.markRetentionMs = options.inFlightLeaseMs + MARK_MARGIN_MS;
     this.sessionKeyPrefix = `${this.prefix}S:`;
-    this.beginCallLua = beginCallScript(this.prefix, options.idleTimeoutMs, options.inFlightLeaseMs, MARK_MARGIN_MS);
+    this.beginCallLua = beginCallScript(
+      this.prefix,
+      options.idleTimeoutMs,
+      options.inFlightLeaseMs,
+      MARK_MARGIN_MS,
+      options.maxCallsPerSession ?? UNLIMITED_CALLS,
+    );
     this.beginCallSha = createHash('sha1').update(this.beginCallLua.lua).digest('hex');
     this.endCallsSha = createHash('sha1').update(SCRIPTS.ersgwEndCalls.lua).digest('hex');
     const memoSize = options.keyCacheSize ?? 0;
@@ -193,21 +208,26 @@ export class RedisSessionStore implements SessionStore {
     const upstreamId = newUpstreamId();
     const h = hashSessionId(sessionId);
     const profile: Profile = { user: init.user, roles: init.roles, role: init.role, ssoToken: init.upstream.ssoToken };
+    // The blobs' associated data names the absolute expiry, so it is fixed before they are
+    // encrypted: from Redis's clock, as every other time of the store.
+    const created = init.absoluteExpiresAtMs === undefined ? await this.redisNowMs() : null;
+    const ae = String(created === null ? Math.floor(init.absoluteExpiresAtMs as number) : created + this.options.absoluteTimeoutMs);
+    const r = init.role ? '1' : '0';
     const reply = await this.run('ersgwCreate', [
       this.key('S', h),
       this.prefix,
       this.options.idleTimeoutMs,
-      this.options.absoluteTimeoutMs,
-      init.absoluteExpiresAtMs === undefined ? '' : Math.floor(init.absoluteExpiresAtMs),
+      created === null ? '' : created,
+      ae,
       upstreamId,
-      init.role ? '1' : '0',
+      r,
       h,
       this.retentionMs,
       this.markRetentionMs,
-      ...pieces(this.encryptKey(upstreamId, init.upstream.sessionKey)),
-      ...pieces(this.encryptProfile(upstreamId, profile)),
+      ...pieces(this.cipher.encrypt(init.upstream.sessionKey, keyAad(upstreamId, h, ae, r))),
+      ...pieces(this.encryptProfile(upstreamId, h, ae, profile)),
     ]);
-    const [c, ie, ae] = strings(reply, 3);
+    const [c, ie, absolute] = strings(reply, 3);
     return {
       upstreamId,
       upstream: { ...init.upstream },
@@ -216,13 +236,14 @@ export class RedisSessionStore implements SessionStore {
       role: structuredClone(init.role),
       createdAtMs: Number(c),
       idleExpiresAtMs: Number(ie),
-      absoluteExpiresAtMs: Number(ae),
+      absoluteExpiresAtMs: Number(absolute),
     };
   }
 
   async get(sessionId: string): Promise<GatewaySession | null> {
-    const reply = await this.runBuffer('ersgwGet', [this.key('S', hashSessionId(sessionId))]);
-    return reply === null ? null : this.toSession(reply);
+    const h = hashSessionId(sessionId);
+    const reply = await this.runBuffer('ersgwGet', [this.key('S', h)]);
+    return reply === null ? null : this.toSession(h, reply);
   }
 
   /**
@@ -230,7 +251,8 @@ export class RedisSessionStore implements SessionStore {
    * only when Redis has lost the script (after a restart or SCRIPT FLUSH).
    */
   async beginCall(sessionId: string, callId: string): Promise<CallGrant> {
-    const key = this.sessionKeyPrefix + hashSessionId(sessionId);
+    const h = hashSessionId(sessionId);
+    const key = this.sessionKeyPrefix + h;
     let reply: ScriptReply;
     try {
       try {
@@ -244,16 +266,19 @@ export class RedisSessionStore implements SessionStore {
     }
     if (reply === 0) return { status: 'no-session' };
     if (reply === 1) return { status: 'no-role' };
-    // One bulk string: u's length (one byte), u, the key blob.
-    if (!Buffer.isBuffer(reply) || reply.length < 1 || reply.length < 1 + (reply[0] as number)) {
-      throw new StoreUnavailableError('unexpected reply from the session store');
-    }
+    if (reply === 2) return { status: 'too-many-calls' };
+    // One bulk string: u's length (one byte), u, ae's length (one byte), ae, the key blob.
+    if (!Buffer.isBuffer(reply) || reply.length < 2) throw new StoreUnavailableError('unexpected reply from the session store');
     const idEnd = 1 + (reply[0] as number);
+    const aeEnd = idEnd + 1 + ((reply[idEnd]) ?? 0);
+    if (reply.length < aeEnd) throw new StoreUnavailableError('unexpected reply from the session store');
     const upstreamId = reply.toString('latin1', 1, idEnd);
-    const blob = reply.subarray(idEnd);
-    const sessionKey = this.keyMemo?.get(upstreamId, blob) ?? this.decryptCallKey(upstreamId, blob);
+    const aad = keyAad(upstreamId, h, reply.toString('latin1', idEnd + 1, aeEnd), '1');
+    const blob = reply.subarray(aeEnd);
+    const sessionKey = this.keyMemo?.get(upstreamId, aad, blob) ?? (await this.openCallKey(h, upstreamId, aad, blob));
     if (sessionKey === null) {
-      // Unreadable (key rotated away or tampered) means no session; drop the mark we just set.
+      // Unreadable (key rotated away, a record from before the binding, or tampered): no session;
+      // drop the mark we just set.
       await this.endCall(upstreamId, callId);
       return { status: 'no-session' };
     }
@@ -265,11 +290,34 @@ export class RedisSessionStore implements SessionStore {
     return this.keyMemo?.size ?? 0;
   }
 
-  /** The key of a call's session, decrypted (and authenticated); remembered when the memo is on. */
-  private decryptCallKey(upstreamId: string, blob: Buffer): string | null {
-    const sessionKey = this.cipher.decrypt(blob, aad(upstreamId, 'k'));
-    if (sessionKey !== null) this.keyMemo?.set(upstreamId, blob, sessionKey);
-    return sessionKey;
+  /**
+   * The key of a call's session, decrypted and authenticated against its record; remembered when
+   * the memo is on. A record made before the binding (blob version 1) is no session here (its
+   * user signs in again; its close still goes out). A blob that fails authentication belongs to a
+   * record copied, moved or edited in Redis: the record is dropped and reported.
+   */
+  private async openCallKey(h: string, upstreamId: string, aad: string, blob: Buffer): Promise<string | null> {
+    if (SessionCipher.versionOf(blob) === 1) return null;
+    const opened = this.cipher.open(blob, aad);
+    if (opened.ok) {
+      this.keyMemo?.set(upstreamId, aad, blob, opened.plaintext);
+      return opened.plaintext;
+    }
+    if (opened.failure === 'rejected') await this.discard(h, upstreamId, blob);
+    return null;
+  }
+
+  /** Drops a record whose blobs failed authentication (if it is still that record), and reports it. */
+  private async discard(h: string, upstreamId: string, keyBlob: Buffer): Promise<void> {
+    await this.run('ersgwDiscard', [this.key('S', h), this.prefix, h, upstreamId, keyBlob.subarray(0, BLOB_PIECE_BYTES)]);
+    this.keyMemo?.forget(upstreamId);
+    this.options.onTampered?.(upstreamId);
+  }
+
+  /** Redis's clock, in epoch milliseconds. */
+  private async redisNowMs(): Promise<number> {
+    const [seconds, micros] = await this.guard(() => this.redis.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   /**
@@ -283,15 +331,16 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async beginSessionCall(sessionId: string, callId: string): Promise<GatewaySession | null> {
+    const h = hashSessionId(sessionId);
     const reply = await this.runBuffer('ersgwBeginSessionCall', [
-      this.key('S', hashSessionId(sessionId)),
+      this.key('S', h),
       this.prefix,
       this.options.inFlightLeaseMs,
       callId,
       MARK_MARGIN_MS,
     ]);
     if (reply === null) return null;
-    const session = this.toSession(reply);
+    const session = await this.toSession(h, reply);
     if (session === null) await this.endCall(text(rows(reply)[0]), callId);
     return session;
   }
@@ -357,12 +406,14 @@ export class RedisSessionStore implements SessionStore {
       return null;
     }
     const oldP = blobOf(record, 'p');
-    const profile = oldP === null ? null : this.decryptProfile(upstreamId, oldP);
-    if (oldP === null || profile === null) {
+    const ae = record.ae?.toString('latin1') ?? '';
+    const opened = oldP === null ? null : this.openProfile(upstreamId, oldH, ae, oldP);
+    if (oldP === null || opened === null || !opened.ok) {
       await this.endCall(upstreamId, callId);
+      if (oldP !== null && opened?.ok === false && opened.failure === 'rejected') await this.discard(oldH, upstreamId, blobOf(record, 'k') ?? Buffer.alloc(0));
       return null;
     }
-    const next: Profile = { ...profile, role };
+    const next: Profile = { ...profile(opened.plaintext), role };
     const newH = hashSessionId(newSessionId);
     const reply = await this.run('ersgwCommitRole', [
       this.key('S', oldH),
@@ -378,11 +429,12 @@ export class RedisSessionStore implements SessionStore {
       callId,
       this.markRetentionMs,
       this.retentionMs,
-      ...pieces(this.encryptKey(upstreamId, sessionKey)),
-      ...pieces(this.encryptProfile(upstreamId, next)),
+      ae,
+      ...pieces(this.cipher.encrypt(sessionKey, keyAad(upstreamId, newH, ae, '1'))),
+      ...pieces(this.encryptProfile(upstreamId, newH, ae, next)),
     ]);
     if (reply === null) return null;
-    const [ie, ae, c] = strings(reply, 3);
+    const [ie, absolute, c] = strings(reply, 3);
     return {
       upstreamId,
       upstream: { sessionKey, ssoToken: next.ssoToken },
@@ -391,7 +443,7 @@ export class RedisSessionStore implements SessionStore {
       role: structuredClone(role),
       createdAtMs: Number(c),
       idleExpiresAtMs: Number(ie),
-      absoluteExpiresAtMs: Number(ae),
+      absoluteExpiresAtMs: Number(absolute),
     };
   }
 
@@ -412,7 +464,7 @@ export class RedisSessionStore implements SessionStore {
       upstreamId,
       reason,
       this.retentionMs,
-      ...pieces(this.encryptKey(upstreamId, upstream.sessionKey)),
+      ...pieces(this.cipher.encrypt(upstream.sessionKey, keyAad(upstreamId, UNBOUND.h, UNBOUND.ae, UNBOUND.r))),
     ]);
     return { upstreamId, reason };
   }
@@ -441,10 +493,11 @@ export class RedisSessionStore implements SessionStore {
     ]);
     const claimed: ClaimedClose[] = [];
     for (const row of rows(reply)) {
-      // {u, why, n, key pieces…}
+      // {u, why, n, h, ae, r, key pieces…}
       const list = rows(row);
-      const close = await this.toClaimedClose(text(list[0]), join(list, 3, list.length), text(list[1]), text(list[2]));
-      if (close) claimed.push(close);
+      const binding = { h: text(list[3]), ae: text(list[4]), r: text(list[5]) };
+      const close = await this.toClaimedClose(text(list[0]), join(list, 6, list.length), text(list[1]), text(list[2]), binding);
+      if (typeof close === 'object') claimed.push(close);
     }
     return claimed;
   }
@@ -460,11 +513,13 @@ export class RedisSessionStore implements SessionStore {
     if (reply === 0) return { status: 'done' };
     if (reply === 1) return { status: 'claimed-elsewhere' };
     if (reply === 2) return { status: 'in-flight' };
-    // {why, n, key pieces…}
+    // {why, n, h, ae, r, key pieces…}
     const list = rows(reply);
-    const close = await this.toClaimedClose(upstreamId, join(list, 2, list.length), text(list[0]), text(list[1]));
+    const binding = { h: text(list[2]), ae: text(list[3]), r: text(list[4]) };
+    const close = await this.toClaimedClose(upstreamId, join(list, 5, list.length), text(list[0]), text(list[1]), binding);
+    if (close === 'dropped') return { status: 'done' };
     // Unreadable here means another instance with the right key has to send it.
-    return close ? { status: 'claimed', close } : { status: 'claimed-elsewhere' };
+    return close === 'released' ? { status: 'claimed-elsewhere' } : { status: 'claimed', close };
   }
 
   async completeClose(upstreamId: string): Promise<void> {
@@ -473,6 +528,25 @@ export class RedisSessionStore implements SessionStore {
 
   async releaseClose(upstreamId: string, retryInMs: number): Promise<void> {
     await this.run('ersgwReleaseClose', [this.key('D'), this.key('U', upstreamId), upstreamId, Math.max(0, Math.floor(retryInMs))]);
+  }
+
+  async admitLogin(address: string, tokenHash: string, limits: LoginLimits): Promise<LoginAdmission> {
+    const reply = await this.run('ersgwAdmitLogin', [
+      this.key('L', `a:${address}`),
+      this.key('L', `t:${tokenHash}`),
+      limits.tokenFailures,
+      Math.floor(limits.tokenWindowMs),
+      limits.addressLimit,
+      Math.floor(limits.addressWindowMs),
+    ]);
+    if (reply === 0) return { status: 'admitted' };
+    const [by, wait] = strings(reply, 2);
+    return { status: 'limited', by: by === '1' ? 'token' : 'address', retryAfterMs: Math.max(0, Number(wait)) };
+  }
+
+  async settleLogin(tokenHash: string, refused: boolean): Promise<void> {
+    if (refused) return;
+    await this.run('ersgwReleaseLoginFailure', [this.key('L', `t:${tokenHash}`)]);
   }
 
   async ping(): Promise<void> {
@@ -509,7 +583,7 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  private key(kind: 'S' | 'U' | 'F' | 'T', id: string): string;
+  private key(kind: 'S' | 'U' | 'F' | 'T' | 'L', id: string): string;
   private key(kind: 'X' | 'D'): string;
   private key(kind: string, id?: string): string {
     return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
@@ -533,21 +607,35 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  /** From {u, r, ie, ae, c, kn, key pieces…, profile pieces…} (GET, BEGIN_SESSION_CALL). */
-  private toSession(reply: ScriptReply): GatewaySession | null {
+  /**
+   * From {u, r, ie, ae, c, kn, key pieces…, profile pieces…} (GET, BEGIN_SESSION_CALL) of the record
+   * at h. Null when its blobs do not open: from before the binding, a key not held, or tampered
+   * (then the record is dropped and reported).
+   */
+  private async toSession(h: string, reply: ScriptReply): Promise<GatewaySession | null> {
     const list = rows(reply);
     const u = text(list[0]);
+    const r = text(list[1]);
+    const ae = text(list[3]);
     const profileFrom = 6 + Number(text(list[5]));
-    const sessionKey = this.cipher.decrypt(join(list, 6, profileFrom), aad(u, 'k'));
-    const profile = this.decryptProfile(u, join(list, profileFrom, list.length));
-    if (sessionKey === null || profile === null) return null;
+    const keyBlob = join(list, 6, profileFrom);
+    const profileBlob = join(list, profileFrom, list.length);
+    if (SessionCipher.versionOf(keyBlob) === 1) return null;
+    const key = this.cipher.open(keyBlob, keyAad(u, h, ae, r));
+    const opened = key.ok ? this.openProfile(u, h, ae, profileBlob) : key;
+    if (!key.ok || !opened.ok) {
+      if ((!key.ok && key.failure === 'rejected') || (!opened.ok && opened.failure === 'rejected')) await this.discard(h, u, keyBlob);
+      return null;
+    }
+    const sessionKey = key.plaintext;
+    const stored = profile(opened.plaintext);
     // r is the index's copy of "a role is selected"; the profile holds which one.
-    const role = text(list[1]) === '1' ? profile.role : null;
+    const role = r === '1' ? stored.role : null;
     return {
       upstreamId: u,
-      upstream: { sessionKey, ssoToken: profile.ssoToken },
-      user: profile.user,
-      roles: profile.roles,
+      upstream: { sessionKey, ssoToken: stored.ssoToken },
+      user: stored.user,
+      roles: stored.roles,
       role,
       createdAtMs: Number(text(list[4])),
       idleExpiresAtMs: Number(text(list[2])),
@@ -555,30 +643,46 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  private async toClaimedClose(upstreamId: string, k: Buffer, why: string, n: string): Promise<ClaimedClose | null> {
-    const sessionKey = this.cipher.decrypt(k, aad(upstreamId, 'k'));
-    if (sessionKey === null) {
-      // Another instance may hold the key this one lacks (a rotation in progress): give it the
-      // close rather than forgetting an e-RS session that is still open.
-      await this.releaseClose(upstreamId, UNREADABLE_CLOSE_RETRY_MS);
-      return null;
+  /**
+   * A claimed close's key, opened with the binding its U record kept (a key from before the
+   * binding, version 1, with the old associated data, so sessions of the previous build are still
+   * closed after an upgrade).
+   */
+  private async toClaimedClose(
+    upstreamId: string,
+    k: Buffer,
+    why: string,
+    n: string,
+    binding: KeyBinding,
+  ): Promise<ClaimedClose | 'dropped' | 'released'> {
+    const aad = SessionCipher.versionOf(k) === 1 ? `ersgw/v1/${upstreamId}/k` : keyAad(upstreamId, binding.h, binding.ae, binding.r);
+    const opened = this.cipher.open(k, aad);
+    if (opened.ok) return { upstreamId, sessionKey: opened.plaintext, reason: toReason(why), attempt: Number(n) };
+    if (opened.failure === 'rejected') {
+      // Edited in Redis: this key can never be trusted, so the close can never be sent.
+      await this.completeClose(upstreamId);
+      this.options.onTampered?.(upstreamId);
+      return 'dropped';
     }
-    return { upstreamId, sessionKey, reason: toReason(why), attempt: Number(n) };
+    // Another instance may hold the key this one lacks (a rotation in progress): give it the
+    // close rather than forgetting an e-RS session that is still open.
+    await this.releaseClose(upstreamId, UNREADABLE_CLOSE_RETRY_MS);
+    return 'released';
   }
 
-  private encryptKey(upstreamId: string, sessionKey: string): Buffer {
-    return this.cipher.encrypt(sessionKey, aad(upstreamId, 'k'));
+  private encryptProfile(upstreamId: string, h: string, ae: string, stored: Profile): Buffer {
+    return this.cipher.encrypt(JSON.stringify(packProfile(stored)), profileAad(upstreamId, h, ae));
   }
 
-  private encryptProfile(upstreamId: string, profile: Profile): Buffer {
-    return this.cipher.encrypt(JSON.stringify(packProfile(profile)), aad(upstreamId, 'p'));
+  private openProfile(upstreamId: string, h: string, ae: string, blob: Buffer): OpenResult {
+    if (SessionCipher.versionOf(blob) === 1) return { ok: false, failure: 'unknown-key' };
+    return this.cipher.open(blob, profileAad(upstreamId, h, ae));
   }
+}
 
-  private decryptProfile(upstreamId: string, blob: Buffer): Profile | null {
-    const json = this.cipher.decrypt(blob, aad(upstreamId, 'p'));
-    // Authenticated, so it is our own JSON: a shape check would only restate encryptProfile.
-    return json === null ? null : unpackProfile(JSON.parse(json) as StoredProfile);
-  }
+/** An opened profile blob: authenticated, so it is our own JSON (a shape check would only restate encryptProfile). */
+function profile(json: string): Profile {
+  return unpackProfile(JSON.parse(json) as StoredProfile);
 }
 
 /** The store keeps only this hash of the cookie value, never the value. */
@@ -591,9 +695,31 @@ function newUpstreamId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** Binds a blob to its upstream record and field, so blobs cannot be swapped between records. */
-function aad(upstreamId: string, field: 'k' | 'p'): string {
-  return `ersgw/v1/${upstreamId}/${field}`;
+/** What a key blob is bound to besides its upstream id. */
+interface KeyBinding {
+  /** The session's hash (the S key's id); `-` for a close queued without a session. */
+  h: string;
+  /** The absolute expiry, as stored; `0` without a session. */
+  ae: string;
+  /** The role flag; `0` without a session. */
+  r: string;
+}
+
+const UNBOUND: KeyBinding = { h: '-', ae: '0', r: '0' };
+
+/**
+ * The associated data of a session's e-RS key: the record it belongs to (upstream id and the
+ * cookie's hash) and the fields a copy or an edit would change (absolute expiry, role flag). A
+ * blob copied or moved to another record, or left in a record whose expiry or role was edited,
+ * fails authentication.
+ */
+function keyAad(upstreamId: string, h: string, ae: string, r: string): string {
+  return `ersgw/v2/k/${upstreamId}/${h}/${ae}/${r}`;
+}
+
+/** The associated data of a session's profile (which holds the chosen role): its record and absolute expiry. */
+function profileAad(upstreamId: string, h: string, ae: string): string {
+  return `ersgw/v2/p/${upstreamId}/${h}/${ae}`;
 }
 
 function toReason(value: string): EndReason {

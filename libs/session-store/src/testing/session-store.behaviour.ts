@@ -162,6 +162,96 @@ export function describeSessionStoreBehaviour(name: string, factory: SessionStor
       });
     });
 
+    describe('calls per session (maxCallsPerSession)', () => {
+      it('refuses the call past the cap, without sliding or marking, and takes one again when a call ends', async () => {
+        const store = await open({ maxCallsPerSession: 3 });
+        const id = newSessionId();
+        const { upstreamId } = await store.create(id, newUpstream());
+        for (const callId of ['c1', 'c2', 'c3']) expect((await store.beginCall(id, callId)).status).toBe('ok');
+        const before = await store.get(id);
+        expect(await store.beginCall(id, 'c4')).toEqual({ status: 'too-many-calls' });
+        expect((await store.get(id))?.idleExpiresAtMs).toBe(before?.idleExpiresAtMs);
+        expect((await store.stats()).callsInFlight).toBe(3);
+        await store.endCall(upstreamId, 'c2');
+        expect((await store.beginCall(id, 'c5')).status).toBe('ok');
+        expect(await store.beginCall(id, 'c6')).toEqual({ status: 'too-many-calls' });
+      });
+
+      it('counts per session: another session is not affected', async () => {
+        const store = await open({ maxCallsPerSession: 1 });
+        const a = newSessionId();
+        const b = newSessionId();
+        await store.create(a, newUpstream());
+        await store.create(b, newUpstream());
+        expect((await store.beginCall(a, 'a1')).status).toBe('ok');
+        expect((await store.beginCall(a, 'a2')).status).toBe('too-many-calls');
+        expect((await store.beginCall(b, 'b1')).status).toBe('ok');
+      });
+
+      it('does not count marks whose lease ran out (their instance died)', async () => {
+        const store = await open({ maxCallsPerSession: 2, inFlightLeaseMs: 300 });
+        const id = newSessionId();
+        await store.create(id, newUpstream());
+        await store.beginCall(id, 'dead-1');
+        await store.beginCall(id, 'dead-2');
+        expect((await store.beginCall(id, 'c3')).status).toBe('too-many-calls');
+        await sleep(400);
+        expect((await store.beginCall(id, 'c4')).status).toBe('ok');
+      });
+    });
+
+    describe('login throttling', () => {
+      const limits = { tokenFailures: 3, tokenWindowMs: 60_000, addressLimit: 5, addressWindowMs: 60_000 };
+      const address = (): string => `10.${randomBytes(3).join('.')}`;
+      const token = (): string => randomBytes(32).toString('base64url');
+
+      it('admits logins up to the address limit, then refuses with the time left in the window', async () => {
+        const store = await open();
+        const from = address();
+        for (let i = 0; i < 5; i++) {
+          const admitted = await store.admitLogin(from, token(), limits);
+          expect(admitted).toEqual({ status: 'admitted' });
+        }
+        const refused = await store.admitLogin(from, token(), limits);
+        expect(refused).toMatchObject({ status: 'limited', by: 'address' });
+        expect(refused.status === 'limited' && refused.retryAfterMs > 59_000 && refused.retryAfterMs <= 60_000).toBe(true);
+        // Another address is not affected.
+        expect(await store.admitLogin(address(), token(), limits)).toEqual({ status: 'admitted' });
+      });
+
+      it('counts a token\'s failures: refused A001s keep theirs, others give them back', async () => {
+        const store = await open();
+        const bad = token();
+        for (let i = 0; i < 3; i++) {
+          expect((await store.admitLogin(address(), bad, limits)).status).toBe('admitted');
+          await store.settleLogin(bad, true);
+        }
+        expect(await store.admitLogin(address(), bad, limits)).toMatchObject({ status: 'limited', by: 'token' });
+        const good = token();
+        for (let i = 0; i < 10; i++) {
+          expect((await store.admitLogin(`${address()}`, good, limits)).status).toBe('admitted');
+          await store.settleLogin(good, false);
+        }
+      });
+
+      it('reserves a failure per attempt, so attempts in flight together cannot pass the token limit', async () => {
+        const store = await open();
+        const bad = token();
+        const attempts = await Promise.all(Array.from({ length: 10 }, () => store.admitLogin(address(), bad, limits)));
+        expect(attempts.filter((attempt) => attempt.status === 'admitted')).toHaveLength(3);
+      });
+
+      it('starts a new window when the old one has run out', async () => {
+        const store = await open();
+        const short = { ...limits, addressLimit: 1, addressWindowMs: 300 };
+        const from = address();
+        expect((await store.admitLogin(from, token(), short)).status).toBe('admitted');
+        expect((await store.admitLogin(from, token(), short)).status).toBe('limited');
+        await sleep(400);
+        expect((await store.admitLogin(from, token(), short)).status).toBe('admitted');
+      });
+    });
+
     describe('expiry', () => {
       it('ends a session after the idle timeout: no-session everywhere', async () => {
         const store = await open({ idleTimeoutMs: 600 });

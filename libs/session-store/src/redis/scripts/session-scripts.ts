@@ -10,6 +10,9 @@
  *                  u upstreamId (16 random bytes, base64url), r "1" once a role is selected,
  *                  ie idle expiry, ae absolute expiry, c created, then two encrypted blobs:
  *                  kn + k0, k1, … the e-RS session key, pn + p0, p1, … the profile.
+ *                  Both blobs are bound to their record: their associated data names h, u and ae
+ *                  (and, for the key, r), so a record copied or moved to another h, or with its
+ *                  role flag or absolute expiry edited, fails authentication and is no session.
  *                  A blob is stored as raw bytes in pieces of at most 64 bytes (<f>n = how many),
  *                  so every value stays within `hash-max-listpack-value` (64) and the hash stays a
  *                  compact listpack instead of a hash table.
@@ -20,14 +23,17 @@
  *   P U:<u>  HASH  an upstream session whose close (A003) is pending: created when its session
  *                  ends (END, SWEEP_EXPIRED, or a live session replaced by another at its h) and
  *                  by QUEUE_CLOSE; deleted when the close completes, or by its TTL (the close
- *                  retention) if it never does. kn + k0, k1, … the encrypted key, why end
- *                  reason, n claim attempts, l claim lease expiry. No U record while the session
- *                  lives: its key is in the S hash.
+ *                  retention) if it never does. kn + k0, k1, … the encrypted key, h ae r the
+ *                  binding its key was encrypted with (copied from the S hash; "-", "0", "0" for
+ *                  QUEUE_CLOSE), why end reason, n claim attempts, l claim lease expiry. No U
+ *                  record while the session lives: its key is in the S hash.
  *   P X      ZSET  h -> min(ie, ae) of every live session: the index the sweeper scans
  *   P F:<u>  ZSET  callId -> lease expiry: calls in flight on an upstream session
  *   P D      ZSET  u -> when its close (A003) is next due (or its claim lease runs out)
  *   P T:<h>  STR   u, for `inFlightLeaseMs` after a session id stops working, so a late
  *                  `commitRole` on that id can still find and clear its in-flight mark
+ *   P L:a:<address>  STR  logins from a client address in the current window (PEXPIRE: the window)
+ *   P L:t:<sha256(token)>  STR  failed (and pending) A001s of a smartcard token in its window
  *
  * A session record Redis lost while it lived (evicted, or deleted by hand) takes its encrypted
  * key with it, so that e-RS session can no longer be closed: the sweeper drops its index entry
@@ -89,7 +95,8 @@ end
 local function retire(p, sk, h, u, kn, reason, now, tombstone_ms, retention_ms)
   local uk = p .. 'U:' .. u
   local n = tonumber(kn) or 0
-  local fields = {'why', reason, 'n', '0', 'kn', tostring(n)}
+  local b = redis.call('HMGET', sk, 'ae', 'r')
+  local fields = {'why', reason, 'n', '0', 'kn', tostring(n), 'h', h, 'ae', b[1] or '0', 'r', b[2] or '0'}
   local pieces = read_pieces(sk, 'k', n, {})
   for i = 1, n do
     fields[#fields + 1] = 'k' .. (i - 1)
@@ -122,8 +129,11 @@ const script = (numberOfKeys: number, body: string): ScriptDefinition => ({
 });
 
 /**
- * KEYS: S. ARGV: prefix, idleMs, absoluteMs, absoluteExpiresAtMs or "", u, r, h, retentionMs,
- * tombstoneMs, then the key blob (count, pieces…), then the profile blob (count, pieces…).
+ * KEYS: S. ARGV: prefix, idleMs, createdAtMs or "", absoluteExpiresAtMs, u, r, h, retentionMs,
+ * tombstoneMs, then the key blob (count, pieces…), then the profile blob (count, pieces…). The
+ * absolute expiry is given (the blobs' associated data names it, so it is known before they are
+ * encrypted): a new session's is its creation time, read from Redis `TIME` just before, plus the
+ * absolute timeout, and that time is its `c`; a role switch's carries over ("" : `c` is now).
  * Returns {c, ie, ae}.
  */
 export const CREATE = script(
@@ -131,9 +141,10 @@ export const CREATE = script(
   BLOBS +
     `
 local now = now_ms()
-local ae
-if ARGV[4] ~= '' then ae = tonumber(ARGV[4]) else ae = now + tonumber(ARGV[3]) end
-local ie = math.min(now + tonumber(ARGV[2]), ae)
+local c = now
+if ARGV[3] ~= '' then c = tonumber(ARGV[3]) end
+local ae = tonumber(ARGV[4])
+local ie = math.min(c + tonumber(ARGV[2]), ae)
 local old = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'kn')
 if old[1] then
   -- Only if two cookie values (random) ever collide: even then the e-RS session that held this id
@@ -141,14 +152,14 @@ if old[1] then
   retire(ARGV[1], KEYS[1], ARGV[7], old[1], old[4], end_reason(old[2], old[3], now, 'relogin'), now, ARGV[9], ARGV[8])
 end
 redis.call('DEL', KEYS[1])
-local fields = {'u', ARGV[5], 'r', ARGV[6], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(now)}
+local fields = {'u', ARGV[5], 'r', ARGV[6], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(c)}
 put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 10))
 redis.call('HSET', KEYS[1], unpack(fields))
 -- Kept until long after its absolute expiry: the sweeper deletes it when it ends the session
 -- (so a proxied call need not move its TTL), and until then it holds the key the close needs.
 redis.call('PEXPIREAT', KEYS[1], fmt(ae + tonumber(ARGV[8])))
 redis.call('ZADD', ARGV[1] .. 'X', fmt(ie), ARGV[7])
-return {fmt(now), fmt(ie), fmt(ae)}
+return {fmt(c), fmt(ie), fmt(ae)}
 `,
 );
 
@@ -169,14 +180,17 @@ return session_reply(KEYS[1], f)
  * The hot path. KEYS: S. ARGV: callId. The prefix, the idle timeout, the lease and the mark margin
  * are written into the script's text (`beginCallScript`), one script per store configuration, so
  * each proxied call sends four arguments instead of eight.
- * Returns 0 (no session), 1 (no role) or one bulk string: the length of u as one byte, u, then the
+ * Returns 0 (no session), 1 (no role), 2 (`maxCalls` calls already in flight) or one bulk string:
+ * the length of u as one byte, u, the length of ae as one byte, ae (the key's binding), then the
  * key blob's pieces joined. One bulk string, not an array: the client decodes a single value (each
  * array element costs ioredis' decoder as much again, measured by instruction counts per call).
+ * The cap counts the call's in-flight marks (ZCARD, O(1)); only at the cap are marks whose lease
+ * ran out (their instance died) dropped and the count taken again.
  * It slides `ie` in the hash only: the expiry index X keeps the older (earlier) time, and the
  * sweeper, which re-reads `ie` before ending anything, re-files a slid session when it meets it.
  * That keeps a sorted-set update off every proxied call.
  */
-export function beginCallScript(prefix: string, idleMs: number, leaseMs: number, markMarginMs: number): ScriptDefinition {
+export function beginCallScript(prefix: string, idleMs: number, leaseMs: number, markMarginMs: number, maxCalls: number): ScriptDefinition {
   return script(
     1,
     `
@@ -188,14 +202,18 @@ local now = now_ms()
 local ae = tonumber(f[4])
 if tonumber(f[3]) <= now or ae <= now then return 0 end
 if f[2] ~= '1' then return 1 end
-redis.call('HSET', KEYS[1], 'ie', fmt(math.min(now + ${integer(idleMs)}, ae)))
 local fk = PREFIX .. 'F:' .. f[1]
+if redis.call('ZCARD', fk) >= ${integer(maxCalls)} then
+  redis.call('ZREMRANGEBYSCORE', fk, '-inf', fmt(now))
+  if redis.call('ZCARD', fk) >= ${integer(maxCalls)} then return 2 end
+end
+redis.call('HSET', KEYS[1], 'ie', fmt(math.min(now + ${integer(idleMs)}, ae)))
 local lease = now + ${integer(leaseMs)}
 redis.call('ZADD', fk, fmt(lease), ARGV[1])
 -- Every lease has the same length, so the newest one always ends last.
 redis.call('PEXPIREAT', fk, fmt(lease + ${integer(markMarginMs)}))
 local kn = tonumber(f[5]) or 0
-local head = string.char(#f[1]) .. f[1]
+local head = string.char(#f[1]) .. f[1] .. string.char(#f[4]) .. f[4]
 if kn == 2 then return head .. (f[6] or '') .. (f[7] or '') end
 local out = {head}
 for i = 1, math.min(kn, 2) do out[i + 1] = f[5 + i] or '' end
@@ -243,8 +261,8 @@ return session_reply(KEYS[1], f)
 
 /**
  * KEYS: S old, S new, F, T old.
- * ARGV: prefix, old h, new h, u, expected p0, callId, tombstoneMs, retentionMs, then the new key
- * blob (count, pieces…), then the new profile blob (count, pieces…).
+ * ARGV: prefix, old h, new h, u, expected p0, callId, tombstoneMs, retentionMs, expected ae, then
+ * the new key blob (count, pieces…), then the new profile blob (count, pieces…).
  * Moves a live session to its new id (and its index entry to the new h) with the role selected;
  * always clears the mark. The expected first piece of the profile stands for the whole profile
  * the caller read: it holds that encryption's random IV and tag, so any rewrite changes it.
@@ -256,7 +274,7 @@ export const COMMIT_ROLE = script(
     `
 redis.call('ZREM', KEYS[3], ARGV[6])
 local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'c', 'p0')
-if f[1] ~= ARGV[4] or f[5] ~= ARGV[5] then return false end
+if f[1] ~= ARGV[4] or f[5] ~= ARGV[5] or f[3] ~= ARGV[9] then return false end
 local now = now_ms()
 if tonumber(f[2]) <= now or tonumber(f[3]) <= now then return false end
 local taken = redis.call('HMGET', KEYS[2], 'u', 'ie', 'ae', 'kn')
@@ -265,7 +283,7 @@ if taken[1] and taken[1] ~= ARGV[4] then
   retire(ARGV[1], KEYS[2], ARGV[3], taken[1], taken[4], end_reason(taken[2], taken[3], now, 'relogin'), now, ARGV[7], ARGV[8])
 end
 local fields = {'u', ARGV[4], 'r', '1', 'ie', f[2], 'ae', f[3], 'c', f[4]}
-put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 9))
+put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 10))
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('PEXPIREAT', KEYS[2], fmt(tonumber(f[3]) + tonumber(ARGV[8])))
@@ -327,7 +345,7 @@ export const QUEUE_CLOSE = script(
   BLOBS +
     `
 local now = now_ms()
-local fields = {'why', ARGV[2], 'n', '0'}
+local fields = {'why', ARGV[2], 'n', '0', 'h', '-', 'ae', '0', 'r', '0'}
 put_argv_blob(fields, 'k', 4)
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(fields))
@@ -378,7 +396,7 @@ return out
  * KEYS: D. ARGV: prefix, limit, leaseMs, pollDelayMs, scanFactor.
  * Claims due closes with no live in-flight mark. A close still in flight is pushed back by the
  * poll delay so it sorts behind the due ones and cannot starve them.
- * Returns {{u, why, n, k pieces…}, ...}.
+ * Returns {{u, why, n, h, ae, r, k pieces…}, ...}.
  */
 export const CLAIM_CLOSES = script(
   1,
@@ -392,7 +410,7 @@ local out = {}
 for _, u in ipairs(ids) do
   if #out >= limit then break end
   local uk = ARGV[1] .. 'U:' .. u
-  local rec = redis.call('HMGET', uk, 'why', 'l', 'kn')
+  local rec = redis.call('HMGET', uk, 'why', 'l', 'kn', 'h', 'ae', 'r')
   if not rec[1] then
     redis.call('ZREM', KEYS[1], u)
   elseif rec[2] and tonumber(rec[2]) > now then
@@ -408,7 +426,7 @@ for _, u in ipairs(ids) do
       redis.call('ZADD', KEYS[1], fmt(l), u)
       local n = redis.call('HINCRBY', uk, 'n', 1)
       redis.call('HSET', uk, 'l', fmt(l))
-      out[#out + 1] = read_pieces(uk, 'k', tonumber(rec[3]) or 0, {u, rec[1], tostring(n)})
+      out[#out + 1] = read_pieces(uk, 'k', tonumber(rec[3]) or 0, {u, rec[1], tostring(n), rec[4] or '', rec[5] or '', rec[6] or ''})
     end
   end
 end
@@ -418,7 +436,7 @@ return out
 
 /**
  * KEYS: D, U, F. ARGV: u, leaseMs.
- * Returns 0 done, 1 claimed elsewhere, 2 in flight, or {why, n, k pieces…} when claimed.
+ * Returns 0 done, 1 claimed elsewhere, 2 in flight, or {why, n, h, ae, r, k pieces…} when claimed.
  */
 export const CLAIM_CLOSE = script(
   3,
@@ -426,7 +444,7 @@ export const CLAIM_CLOSE = script(
     `
 local now = now_ms()
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-local rec = redis.call('HMGET', KEYS[2], 'why', 'l', 'kn')
+local rec = redis.call('HMGET', KEYS[2], 'why', 'l', 'kn', 'h', 'ae', 'r')
 if not score or not rec[1] then return 0 end
 if rec[2] and tonumber(rec[2]) > now then return 1 end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', fmt(now))
@@ -435,7 +453,7 @@ local l = now + tonumber(ARGV[2])
 redis.call('ZADD', KEYS[1], fmt(l), ARGV[1])
 local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
 redis.call('HSET', KEYS[2], 'l', fmt(l))
-return read_pieces(KEYS[2], 'k', tonumber(rec[3]) or 0, {rec[1], tostring(n)})
+return read_pieces(KEYS[2], 'k', tonumber(rec[3]) or 0, {rec[1], tostring(n), rec[4] or '', rec[5] or '', rec[6] or ''})
 `,
 );
 
@@ -458,6 +476,57 @@ local now = now_ms()
 redis.call('ZADD', KEYS[1], 'XX', fmt(now + tonumber(ARGV[2])), ARGV[1])
 redis.call('HDEL', KEYS[2], 'l')
 return 1
+`,
+);
+
+/**
+ * KEYS: S. ARGV: prefix, h, u, k0. Drops a session record whose blobs failed authentication (it
+ * was copied, moved or edited in Redis): it is no session. Only if it is still the record that was
+ * read (same u and first key piece). Its e-RS key cannot be trusted, so no close is queued.
+ */
+export const DISCARD = script(
+  1,
+  `
+local f = redis.call('HMGET', KEYS[1], 'u', 'k0')
+if f[1] ~= ARGV[3] or f[2] ~= ARGV[4] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', ARGV[1] .. 'X', ARGV[2])
+return 1
+`,
+);
+
+/**
+ * KEYS: L:a (the client address's logins), L:t (the token's failures).
+ * ARGV: tokenFailures, tokenWindowMs, addressLimit, addressWindowMs.
+ * Returns 0 (admitted: one login counted, one failure reserved), or {1, retryAfterMs} (the token
+ * is at its limit) or {2, retryAfterMs} (the address is); a refused login counts nothing.
+ * Fixed windows: each counter expires a window after its first count.
+ */
+export const ADMIT_LOGIN = script(
+  2,
+  `
+local function wait(key, window)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, window)
+    ttl = tonumber(window)
+  end
+  return ttl
+end
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[1]) then return {1, wait(KEYS[2], ARGV[2])} end
+if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[3]) then return {2, wait(KEYS[1], ARGV[4])} end
+if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+if redis.call('INCR', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return 0
+`,
+);
+
+/** KEYS: L:t. Gives back a token's reserved failure (its A001 was not refused). */
+export const RELEASE_LOGIN_FAILURE = script(
+  1,
+  `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+return 0
 `,
 );
 
@@ -490,6 +559,9 @@ export const SCRIPTS = {
   ersgwCompleteClose: COMPLETE_CLOSE,
   ersgwReleaseClose: RELEASE_CLOSE,
   ersgwCounts: COUNTS,
+  ersgwDiscard: DISCARD,
+  ersgwAdmitLogin: ADMIT_LOGIN,
+  ersgwReleaseLoginFailure: RELEASE_LOGIN_FAILURE,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
