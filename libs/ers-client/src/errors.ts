@@ -79,3 +79,14 @@ export class ErsUnexpectedResponseError extends ErsClientError {
     super(message);
   }
 }
+
+/**
+ * The instance already has as many A001/A002 calls in flight and waiting as it allows
+ * (`ERS_LOGIN_CONCURRENCY`): nothing was sent. Sign-ins may be tried again shortly.
+ */
+export class ErsBusyError extends ErsClientError {
+  override readonly name = 'ErsBusyError';
+  constructor(readonly operation: ErsOperation) {
+    super(`too many e-RS session calls in flight for ${operation}`);
+  }
+}

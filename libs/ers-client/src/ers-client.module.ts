@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { assertErsClientOptions, ErsClientOptions } from './ers-client.options';
 import { ErsSessionClient } from './ers-session-client.port';
-import { createErsHttpAgent, ERS_HTTP_AGENT, type ErsHttpAgent } from './ers-http-agent';
+import { ERS_SESSION_LANES, type ErsSessionLanes, createErsSessionLanes } from './session-lanes';
 import { ProfessionalSessionClient } from './professional-session.client';
 
 export interface ErsClientModuleAsyncOptions<Args extends unknown[]> {
@@ -19,14 +19,15 @@ export interface ErsClientModuleAsyncOptions<Args extends unknown[]> {
   useFactory: (...args: Args) => ErsClientOptions | Promise<ErsClientOptions>;
 }
 
-/** Holds the options and the agent, shared by `HttpModule` and the client; closes the agent. */
+/** Holds the options and the lanes, shared by `HttpModule` and the client; closes the lanes' pools. */
 @Module({})
 class ErsClientCoreModule implements OnModuleDestroy {
-  constructor(@Inject(ERS_HTTP_AGENT) private readonly agent: ErsHttpAgent) {}
+  constructor(@Inject(ERS_SESSION_LANES) private readonly lanes: ErsSessionLanes) {}
 
   onModuleDestroy(): void {
     // Keep-alive sockets would otherwise hold the process open after shutdown.
-    this.agent.destroy();
+    this.lanes.logins.destroy();
+    this.lanes.closes.destroy();
   }
 }
 
@@ -60,30 +61,22 @@ export class ErsClientModule {
       providers: [
         optionsProvider,
         {
-          provide: ERS_HTTP_AGENT,
-          useFactory: (options: ErsClientOptions): ErsHttpAgent => {
+          provide: ERS_SESSION_LANES,
+          useFactory: (options: ErsClientOptions): ErsSessionLanes => {
             assertErsClientOptions(options);
-            return createErsHttpAgent(options);
+            return createErsSessionLanes(options);
           },
           inject: [ErsClientOptions],
         },
       ],
-      exports: [ErsClientOptions, ERS_HTTP_AGENT],
+      exports: [ErsClientOptions, ERS_SESSION_LANES],
     };
     return {
       module: ErsClientModule,
       imports: [
         core,
-        HttpModule.registerAsync({
-          imports: [core],
-          useFactory: (agent: ErsHttpAgent) => ({
-            httpAgent: agent,
-            httpsAgent: agent,
-            maxRedirects: 0,
-            proxy: false,
-          }),
-          inject: [ERS_HTTP_AGENT],
-        }),
+        // Each call names its lane's agent (`ProfessionalSessionClient`); none is shared.
+        HttpModule.register({ maxRedirects: 0, proxy: false }),
       ],
       providers: [
         ProfessionalSessionClient,

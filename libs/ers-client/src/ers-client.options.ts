@@ -16,8 +16,10 @@ export interface ErsClientOptions {
    * Verification of the server is never turned off.
    */
   tls?: ErsClientTlsOptions | null;
-  /** Upper bound of sockets for session calls; 32 by default (these calls are rare). */
-  maxSockets?: number;
+  /** A001/A002 in flight at once, on their own connection pool (16 by default); more wait, then are refused. */
+  loginConcurrency?: number;
+  /** A003 in flight at once, on their own connection pool (8 by default); more wait. */
+  closeConcurrency?: number;
 }
 
 /** Absent and null mean the same (so `GatewayConfig.ers.tls` can be passed as it is). */

@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   ERS_ASID_HEADER,
   ERS_SESSION_KEY_HEADER,
@@ -13,14 +13,17 @@ import { firstValueFrom } from 'rxjs';
 import { ErsClientOptions, InjectErsClientOptions } from './ers-client.options';
 import type { ErsSessionClient, OpenedUpstreamSession, RoleSelected } from './ers-session-client.port';
 import {
+  ErsBusyError,
   ErsRejectedError,
   ErsRoleAlreadySelectedError,
   ErsRoleRejectedError,
+  ErsTimeoutError,
   ErsTokenRejectedError,
   ErsUnexpectedResponseError,
   type ErsOperation,
 } from './errors';
 import { MalformedAnswer, readOpenedSession, readRoleSelected } from './professional-session.answers';
+import { ERS_SESSION_LANES, type ErsSessionLanes } from './session-lanes';
 import { toClientError } from './transport-errors';
 
 /** A session answer is a small JSON document; anything bigger is not one. */
@@ -51,6 +54,7 @@ export class ProfessionalSessionClient implements ErsSessionClient {
   constructor(
     private readonly http: HttpService,
     @InjectErsClientOptions() private readonly options: ErsClientOptions,
+    @Inject(ERS_SESSION_LANES) private readonly lanes: ErsSessionLanes,
   ) {}
 
   async createSession(ssoToken: string): Promise<OpenedUpstreamSession> {
@@ -135,8 +139,10 @@ export class ProfessionalSessionClient implements ErsSessionClient {
     };
     if (call.body !== undefined) headers['Content-Type'] = 'application/json';
     if (call.sessionKey !== undefined) headers[ERS_SESSION_KEY_HEADER] = call.sessionKey;
+    // A001/A002 and A003 each on their own lane: a flood of sign-ins cannot hold the closes' sockets.
+    const lane = operation === 'A003' ? this.lanes.closes : this.lanes.logins;
     try {
-      const response = await firstValueFrom(
+      const response = await lane.run(operation, deadline, timeoutMs, () => firstValueFrom(
         this.http.request<unknown>({
           method: call.method,
           url: `${this.options.baseUrl}${call.path}`,
@@ -152,10 +158,13 @@ export class ProfessionalSessionClient implements ErsSessionClient {
           maxContentLength: MAX_ANSWER_BYTES,
           // Never route e-RS traffic through a proxy picked up from HTTP(S)_PROXY variables.
           proxy: false,
+          httpAgent: lane.agent,
+          httpsAgent: lane.agent,
         }),
-      );
+      ));
       return { status: response.status, body: typeof response.data === 'string' ? response.data : '' };
     } catch (error) {
+      if (error instanceof ErsBusyError || error instanceof ErsTimeoutError) throw error;
       throw toClientError(operation, error, timeoutMs, deadline, call.secrets);
     }
   }

@@ -2,23 +2,33 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   CORRELATION_ID_HEADER,
   ERS_ASID_HEADER,
+  ERS_COMM_RULE_ORG_HEADER,
+  ERS_FILE_NAME_HEADER,
+  ERS_INTENDED_UBRN_HEADER,
   ERS_SESSION_KEY_HEADER,
   ERS_TRANSACTION_ID_HEADER,
-  ERS_XAPI_HEADER_PREFIX,
 } from '@libs/ers-contract';
 
 /**
- * Request headers a browser may send on to e-RS. Everything else (Cookie, Authorization,
- * forwarding headers, and any client copy of XAPI_ASID or HTTP_X_SESSION_KEY in any spelling)
- * is dropped; the gateway then sets its own XAPI_ASID and HTTP_X_SESSION_KEY.
+ * Request headers a browser may send on to e-RS, each by name (no prefix or wildcard), under the
+ * spelling e-RS documents (`node:http` gives them lower case). Everything else (Cookie,
+ * Authorization, forwarding headers, any other `X-ERS-*`, and any client copy of XAPI_ASID or
+ * HTTP_X_SESSION_KEY in any spelling) is dropped; the gateway then sets its own XAPI_ASID and
+ * HTTP_X_SESSION_KEY. The e-RS headers and their sources are in `@libs/ers-contract` (headers.ts)
+ * and the README.
  */
-const FORWARDED_REQUEST_HEADERS = new Set([
-  'accept',
-  'content-type',
-  'content-length',
-  'if-match',
-  'if-none-match',
-]);
+const FORWARDED_REQUEST_HEADERS: ReadonlyMap<string, string> = new Map(
+  [
+    'Accept',
+    'Content-Type',
+    'Content-Length',
+    'If-Match',
+    'If-None-Match',
+    ERS_COMM_RULE_ORG_HEADER,
+    ERS_FILE_NAME_HEADER,
+    ERS_INTENDED_UBRN_HEADER,
+  ].map((name) => [name.toLowerCase(), name]),
+);
 
 /** Response headers passed back to the browser. Never Set-Cookie. */
 const PASSED_BACK_RESPONSE_HEADERS: ReadonlyMap<string, string> = new Map(
@@ -46,9 +56,10 @@ export function upstreamRequestHeaders(
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name in incoming) {
-    if (FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith(ERS_XAPI_HEADER_PREFIX)) {
+    const canonical = FORWARDED_REQUEST_HEADERS.get(name);
+    if (canonical !== undefined) {
       const value = incoming[name];
-      if (typeof value === 'string') headers[name] = value;
+      if (typeof value === 'string') headers[canonical] = value;
     }
   }
   headers[CORRELATION_ID_HEADER] = correlationId;
