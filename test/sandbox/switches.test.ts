@@ -104,9 +104,16 @@ describe('sandbox switches', () => {
   it('error shows its remaining count', async () => {
     await sandbox.control('PUT', '/switches', { error: { status: 500, count: 3 } });
     await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key });
-    expect((await sandbox.control<Switches>('GET', '/switches')).error).toEqual({ status: 500, count: 2, path: null });
+    expect((await sandbox.control<Switches>('GET', '/switches')).error).toEqual({ status: 500, count: 2, path: null, method: null });
     await sandbox.control('PUT', '/switches', { error: null });
     expect((await sandbox.control<Switches>('GET', '/switches')).error).toBeNull();
+  });
+
+  it('a switch with a method takes only requests of that method', async () => {
+    await sandbox.control('PUT', '/switches', { error: { status: 503, count: 1, method: 'POST' } });
+    expect((await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key })).status).toBe(200);
+    expect((await sandbox.control<Switches>('GET', '/switches')).error).toEqual({ status: 503, count: 1, path: null, method: 'POST' });
+    await sandbox.control('PUT', '/switches', { error: null });
   });
 
   it('drop resets the connection without an answer, and records it', async () => {

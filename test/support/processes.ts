@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 const GATEWAY_MAIN = join(ROOT, 'dist/apps/gateway/src/main.js');
+/** The one way the gateway starts (its V8 flags included): the tests run what ships. */
+export const GATEWAY_LAUNCHER = join(ROOT, 'bin/ers-gateway');
 const SANDBOX_MAIN = join(ROOT, 'dist/apps/ers-sandbox/src/main.js');
 
 /** A 32-byte key for SESSION_KEYS, fixed so tests can also decrypt what they find in Redis. */
@@ -47,10 +49,13 @@ async function startNode(
   env: Record<string, string>,
   port: number,
   readyPath: string,
+  command: string[] = [process.execPath, file],
 ): Promise<NodeProcess> {
   requireBuilt(file);
-  const child = spawn(process.execPath, [file], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+  const [executable, ...args] = command as [string, ...string[]];
+  const child = spawn(executable, args, {
+    // This Node first on PATH: the launcher runs `node`.
+    env: { PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -128,14 +133,21 @@ export interface GatewayProcessOptions {
   env?: Record<string, string>;
 }
 
-/** The gateway as users run it: the built `main.js`, configured only through its environment. */
-export async function startGateway(options: GatewayProcessOptions): Promise<NodeProcess> {
+export interface GatewayProcess extends NodeProcess {
+  /** The operations listener (`OPS_PORT`): `/metrics` and the health endpoints. */
+  readonly opsUrl: string;
+}
+
+/** The gateway as users run it: the launcher, configured only through its environment. */
+export async function startGateway(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const port = await freePort();
-  return startNode(
+  const opsPort = await freePort();
+  const started = await startNode(
     GATEWAY_MAIN,
     {
       HOST: '127.0.0.1',
       PORT: String(port),
+      OPS_PORT: String(opsPort),
       ERS_BASE_URL: options.ersBaseUrl,
       ERS_ASID: TEST_ASID,
       SESSION_STORE: options.redisUrl === undefined ? 'memory' : 'redis',
@@ -146,5 +158,7 @@ export async function startGateway(options: GatewayProcessOptions): Promise<Node
     },
     port,
     '/health/live',
+    [GATEWAY_LAUNCHER],
   );
+  return { ...started, opsUrl: `http://127.0.0.1:${options.env?.OPS_PORT ?? opsPort}` };
 }

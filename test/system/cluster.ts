@@ -1,12 +1,12 @@
 import { type RedisProcess, startRedis } from '../support/redis-server';
-import { type NodeProcess, type Sandbox, startGateway, startSandbox } from '../support/processes';
+import { type GatewayProcess, type Sandbox, startGateway, startSandbox } from '../support/processes';
 import { SandboxControl } from '../support/sandbox-control';
 
 export interface Deployment {
   redis: RedisProcess | null;
   sandbox: Sandbox;
   control: SandboxControl;
-  gateways: NodeProcess[];
+  gateways: GatewayProcess[];
   stop(): Promise<void>;
 }
 
@@ -26,7 +26,7 @@ export async function deploy(options: {
   const store = options.store ?? 'redis';
   const redis = store === 'redis' ? await startRedis({ args: options.redisArgs ?? [] }) : null;
   const sandbox = await startSandbox(options.sandboxEnv);
-  const gateways: NodeProcess[] = [];
+  const gateways: GatewayProcess[] = [];
   for (let i = 0; i < (options.gateways ?? 1); i++) {
     gateways.push(
       await startGateway({

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { delimiter, dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, TEST_ASID, startGateway, type NodeProcess } from '../support/processes';
+import { GATEWAY_LAUNCHER, TEST_ASID, startGateway, type NodeProcess } from '../support/processes';
 import { type RedisProcess, startRedis } from '../support/redis-server';
 
-const GATEWAY_MAIN = join(ROOT, 'dist/apps/gateway/src/main.js');
 const KEY = randomBytes(32).toString('base64');
 const PASSWORD = 'SECRETPW-7f3c9a';
 
@@ -16,11 +15,14 @@ interface Run {
   stderr: string;
 }
 
-/** The gateway's main.js with exactly this environment; killed if still running after `limitMs`. */
+/** The gateway, by its launcher, with exactly this environment; killed if still running after `limitMs`. */
 function run(env: Record<string, string>, limitMs = 15_000): Promise<Run> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [GATEWAY_MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(GATEWAY_LAUNCHER, [], {
+      env: { PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -83,12 +85,17 @@ const CASES: Case[] = [
     secret: ['short'],
   },
   { name: 'SESSION_KEYS missing with the redis store', env: { SESSION_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:9' }, bad: ['SESSION_KEYS'] },
-  { name: 'memory store in production', env: { SESSION_STORE: 'memory', NODE_ENV: 'production' }, bad: ['SESSION_STORE'] },
+  { name: 'memory store in production', env: { SESSION_STORE: 'memory', NODE_ENV: 'production', COOKIE_SECURE: 'true' }, bad: ['SESSION_STORE'] },
   { name: 'COOKIE_SECURE not a boolean', env: { COOKIE_SECURE: 'maybe' }, bad: ['COOKIE_SECURE'] },
   { name: '__Host- cookie without Secure', env: { COOKIE_SECURE: 'false', COOKIE_NAME: '__Host-x' }, bad: ['COOKIE_NAME'] },
   { name: 'PORT out of range', env: { PORT: '70000' }, bad: ['PORT'] },
   { name: 'MAX_BODY_BYTES negative', env: { MAX_BODY_BYTES: '-1' }, bad: ['MAX_BODY_BYTES'] },
-  { name: 'PROXY_FAST_PATH not a boolean', env: { PROXY_FAST_PATH: 'off' }, bad: ['PROXY_FAST_PATH'] },
+  // Found in review: both were accepted.
+  { name: 'COOKIE_SECURE=false in production', env: { COOKIE_SECURE: 'false', NODE_ENV: 'production', SESSION_STORE: 'redis', SESSION_KEYS: KEY }, bad: ['COOKIE_SECURE'], secret: [KEY] },
+  { name: 'a Secure cookie without the __Host- prefix', env: { COOKIE_SECURE: 'true', COOKIE_NAME: 'ers-session' }, bad: ['COOKIE_NAME'] },
+  { name: 'OPS_PORT not a port', env: { OPS_PORT: 'metrics' }, bad: ['OPS_PORT'] },
+  { name: 'MAX_CALLS_PER_SESSION zero', env: { MAX_CALLS_PER_SESSION: '0' }, bad: ['MAX_CALLS_PER_SESSION'] },
+  { name: 'HEADERS_TIMEOUT_MS with a unit', env: { HEADERS_TIMEOUT_MS: '10s' }, bad: ['HEADERS_TIMEOUT_MS'] },
   { name: 'SESSION_KEY_CACHE_SIZE not a count', env: { SESSION_KEY_CACHE_SIZE: 'lots' }, bad: ['SESSION_KEY_CACHE_SIZE'] },
   { name: 'REDIS_URL not redis', env: { REDIS_URL: 'http://x' }, bad: ['REDIS_URL'] },
   { name: 'ALLOWED_ORIGINS with a path', env: { ALLOWED_ORIGINS: 'https://x/path' }, bad: ['ALLOWED_ORIGINS'] },

@@ -195,7 +195,7 @@ describe.each(['redis', 'memory'] as const)('the whole flow (%s store)', (store)
   it('never showed a token, session key or cookie value in a response, a log line or /metrics', async () => {
     expect(secrets.size).toBeGreaterThan(5);
     for (const [index, text] of bodies.entries()) secrets.expectAbsent(`response ${index}`, text);
-    const metrics = await (await fetch(`${a}/metrics`)).text();
+    const metrics = await (await fetch(`${env.gateways[0]!.opsUrl}/metrics`)).text();
     expect(metrics).toContain('ersgw_sessions_started_total');
     secrets.expectAbsent('/metrics', metrics);
     for (const gateway of env.gateways) secrets.expectAbsent('gateway log', gateway.lines.join('\n'));

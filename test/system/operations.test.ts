@@ -109,12 +109,13 @@ describe('operations: /openapi.json, /metrics and logs', () => {
     secrets.expectAbsent('/openapi.json', text);
   });
 
-  it('GET /metrics: Prometheus text by route template, with upstream latency, sessions and store errors', async () => {
+  it('GET /metrics on OPS_PORT: Prometheus text by route template, with upstream latency, sessions and store errors', async () => {
+    const ops = env.gateways[0]!.opsUrl;
     const metrics = await waitFor('the logout to be counted', async () => {
-      const text = await (await fetch(`${gateway}/metrics`)).text();
+      const text = await (await fetch(`${ops}/metrics`)).text();
       return (sample(text, 'ersgw_sessions_ended_total', { reason: 'logout' }) ?? 0) >= 1 ? text : undefined;
     });
-    const response = await fetch(`${gateway}/metrics`);
+    const response = await fetch(`${ops}/metrics`);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     await response.arrayBuffer();
 
@@ -144,6 +145,27 @@ describe('operations: /openapi.json, /metrics and logs', () => {
       if (label.name === 'route') expect(label.value, where).toMatch(/^(\/[a-z0-9.*:{}_-]*)+$|^unmatched$/i);
     }
     secrets.expectAbsent('/metrics', metrics);
+  });
+
+  it('OPS_PORT serves /metrics and the health endpoints, nothing of the browser API; the public port serves no /metrics', async () => {
+    const ops = env.gateways[0]!.opsUrl;
+    const live = await fetch(`${ops}/health/live`);
+    expect({ status: live.status, body: await live.json() }).toEqual({ status: 200, body: { status: 'ok' } });
+    const ready = await fetch(`${ops}/health/ready`);
+    expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { status: 'ok', store: 'up', draining: false } });
+    for (const path of ['/api/session', '/api/ers/STU3/v1/CodeSystem/SPECIALTY', '/openapi.json', '/']) {
+      const answer = await fetch(`${ops}${path}`, { headers: { 'x-csrf': '1' } });
+      expect({ path, status: answer.status }).toEqual({ path, status: 404 });
+      await answer.arrayBuffer();
+    }
+    const post = await fetch(`${ops}/metrics`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    await post.arrayBuffer();
+    const publicMetrics = await fetch(`${gateway}/metrics`);
+    expect(publicMetrics.status).toBe(404);
+    expect(await publicMetrics.text()).not.toContain('ersgw_');
+    // Load balancers keep the public health endpoints.
+    expect((await fetch(`${gateway}/health/ready`)).status).toBe(200);
   });
 
   it('logs every line as JSON; an access-log line per proxied call, and never a cookie, token or session key', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { Browser } from '../support/browser';
-import { type NodeProcess } from '../support/processes';
+import { type GatewayProcess, type NodeProcess } from '../support/processes';
 import { type Card } from '../support/sandbox-control';
 import { waitFor } from '../support/wait';
 import { type Deployment, deploy } from './cluster';
@@ -43,7 +43,7 @@ describe('health and SIGTERM draining', () => {
 
   beforeAll(async () => {
     env = await deploy({ gateways: 2, sandboxEnv: { SANDBOX_A016_DELAY_MS: String(A016_DELAY_MS) } });
-    [busy, idle] = env.gateways as [NodeProcess, NodeProcess];
+    [busy, idle] = env.gateways as [GatewayProcess, GatewayProcess];
     referrer = await env.control.card((card) => card.valid && card.permissions.some((p) => p.businessFunction === 'REFERRING_CLINICIAN'));
   });
 

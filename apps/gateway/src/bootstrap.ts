@@ -4,28 +4,20 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyStatic from '@fastify/static';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { GatewayConfig } from '@libs/config';
-import { registerCors } from './api-guard/cors';
+import { exchangeOf } from './front-door/exchange';
+import { FrontDoor } from './front-door/front-door';
 import { GatewayModule } from './gateway.module';
-import { ErsFastPath } from './ers-proxy/ers-fast-path';
-import { DrainState } from './health/drain-state';
 import { AccessLog } from './logging/access-log';
 import { stdoutLineWriter } from './logging/line-writer';
 import { type GatewayLogger, NestPinoLogger, createLogger } from './logging/logger';
-import { GatewayMetrics } from './metrics/gateway-metrics';
+import { OpsListener } from './operations/ops-listener';
 import { buildOpenApiDocument } from './openapi/build-openapi-document';
 import { OpenApiDocument } from './openapi/openapi.controller';
 import { GatewayError } from './problem/gateway-error';
-import { problemBody, sendProblem } from './problem/problem.filter';
-import {
-  API_CACHE_CONTROL,
-  SECURITY_HEADERS,
-  correlationIdFrom,
-  decorateRequestContext,
-  startRequestContext,
-} from './request-context/request-context';
+import { ProblemWriter } from './problem/problem-writer';
 
 export interface GatewayAppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
@@ -35,6 +27,8 @@ export interface GatewayAppOptions {
 export interface GatewayApp {
   app: NestFastifyApplication;
   logger: GatewayLogger;
+  /** The operators' listener (`OPS_PORT`): `/metrics` and the health endpoints; null when unset. */
+  ops: OpsListener | null;
 }
 
 /**
@@ -44,26 +38,18 @@ export interface GatewayApp {
 export async function createGatewayApp(config: GatewayConfig, options: GatewayAppOptions = {}): Promise<GatewayApp> {
   const destination = options.logDestination ?? stdoutLineWriter();
   const logger = createLogger(config.log.level, destination);
-  const door = new FrontDoor();
+  const listener = new PublicListener(config);
   const adapter = new FastifyAdapter({
-    serverFactory: door.serverFactory,
-    // Fastify takes a hop count here; Nest's adapter type lists only the other forms.
-    trustProxy: (config.http.trustProxyHops > 0 ? config.http.trustProxyHops : false) as boolean,
+    serverFactory: listener.serverFactory,
+    // The front door reads X-Forwarded-* itself (TRUST_PROXY), for the origin and the client address.
+    trustProxy: false,
     // SIGTERM: idle keep-alive connections close, requests in flight finish.
     forceCloseConnections: 'idle',
-    // Requests arriving while draining get a `draining` problem from our own hook instead.
+    // Requests arriving while draining get a `draining` problem from the front door instead.
     return503OnClosing: false,
     requestIdHeader: false,
-    // Proxied download/upload may take as long as e-RS may take to answer.
-    requestTimeout: 0,
-    // Fastify refuses some URLs before routing (bad percent-encoding): answer those as problems too.
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const proxied = request.url.startsWith('/api/ers/');
-      const code = proxied ? 'invalid-path' : 'invalid-request';
-      const body = problemBody(code, 'The request URL could not be read.', correlationIdFrom(request.headers['x-correlation-id']));
-      sendProblem(reply.header('x-correlation-id', body.correlationId), body);
-      void error;
-    },
+    // Fastify refuses some URLs before routing (bad percent-encoding outside /api): a problem too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => listener.frameworkError(error, request, reply),
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
     logger: new NestPinoLogger(logger),
@@ -71,47 +57,76 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     abortOnError: false,
   });
   const accessLog = new AccessLog(config.log.level, destination);
-  await configureApp(app, config, accessLog);
+  await configureApp(app, config);
   await app.init();
   app.get(OpenApiDocument).document = buildOpenApiDocument(app, config.cookie.name);
-  door.open(app.get(ErsFastPath), accessLog);
-  return { app, logger };
+  listener.open(app.get(FrontDoor), app.get(ProblemWriter), accessLog);
+  const ops = config.http.opsPort === null ? null : app.get(OpsListener);
+  return { app, logger, ops };
 }
 
 /**
- * The HTTP server, made here instead of by Fastify so that the proxy's fast path (`ErsFastPath`)
- * sees each request first; whatever it does not take goes to Fastify as before. The server gets
- * the settings Fastify gives the servers it makes itself.
+ * The public HTTP server, made here instead of by Fastify so that the front door sees each
+ * request first, with the connection limits of `HttpConfig`: headers must arrive within
+ * `HEADERS_TIMEOUT_MS`, idle keep-alive connections close after `KEEP_ALIVE_TIMEOUT_MS`, and at
+ * most `MAX_CONNECTIONS` are open. There is no whole-request timeout: a proxied call may take
+ * `ERS_TIMEOUT_MS`, and slow bodies are cut by the front door and the proxy (per route).
  */
-class FrontDoor {
-  private fastPath: ErsFastPath | null = null;
+class PublicListener {
+  private door: FrontDoor | null = null;
+  private problems: ProblemWriter | null = null;
+  /** Fastify's own request handler: what the front door hands requests on to. */
+  private fastify: RequestListener | null = null;
 
-  readonly serverFactory = (fastify: RequestListener, options: FastifyServerOptions): Server => {
-    const server = createServer((request, response) => {
-      const fastPath = this.fastPath;
-      if (fastPath === null || !fastPath.take(request, response)) fastify(request, response);
-    });
-    server.keepAliveTimeout = options.keepAliveTimeout as number;
-    server.requestTimeout = options.requestTimeout as number;
-    server.setTimeout(options.connectionTimeout);
-    if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket as number;
+  constructor(private readonly config: GatewayConfig) {}
+
+  readonly serverFactory = (fastify: RequestListener): Server => {
+    this.fastify = fastify;
+    const http = this.config.http;
+    const server = createServer(
+      {
+        headersTimeout: http.headersTimeoutMs,
+        requestTimeout: 0,
+        keepAliveTimeout: http.keepAliveTimeoutMs,
+        // How often Node looks for connections past headersTimeout (its default, 30 s, would let
+        // a slow-headers connection live up to 40 s instead of 10).
+        connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs),
+      },
+      (request, response) => {
+        const door = this.door;
+        if (door === null) response.writeHead(503, { connection: 'close' }).end();
+        else door.handle(request, response);
+      },
+    );
+    server.setTimeout(0);
+    if (http.maxConnections !== null) server.maxConnections = http.maxConnections;
     return server;
   };
 
-  open(fastPath: ErsFastPath, accessLog: AccessLog): void {
-    fastPath.open(accessLog);
-    this.fastPath = fastPath;
+  open(door: FrontDoor, problems: ProblemWriter, accessLog: AccessLog): void {
+    if (this.fastify === null) throw new Error('Fastify did not create its server through the gateway');
+    door.open(this.fastify, accessLog);
+    this.problems = problems;
+    this.door = door;
+  }
+
+  frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    const exchange = exchangeOf(request.raw);
+    if (exchange === null || this.problems === null) {
+      reply.raw.destroy();
+      return;
+    }
+    reply.hijack();
+    this.problems.writeError(exchange, new GatewayError('invalid-request', 'The request URL could not be read.'));
+    void error;
   }
 }
 
-async function configureApp(app: NestFastifyApplication, config: GatewayConfig, accessLog: AccessLog): Promise<void> {
+async function configureApp(app: NestFastifyApplication, config: GatewayConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  decorateRequestContext(fastify);
-  registerCors(fastify, config.http.allowedOrigins);
-  registerRequestStart(fastify, app.get(DrainState));
-  registerAccessLog(fastify, app.get(GatewayMetrics), accessLog);
-  // No body is parsed by Fastify: proxied bodies are streamed to e-RS untouched, and session
-  // bodies are read (JSON only, size-capped) by JsonBodyGuard after the anti-forgery checks.
+  registerRouteNames(fastify);
+  // No body is parsed by Fastify: proxied bodies never reach it, and session bodies are read
+  // (JSON only, size-capped) by JsonBodyGuard after the front door has admitted the request.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   app.useGlobalPipes(
@@ -142,42 +157,11 @@ async function configureApp(app: NestFastifyApplication, config: GatewayConfig, 
   }
 }
 
-/**
- * One onRequest hook for what every request needs (one hook, not four: each costs on the hot
- * path): its context, the security headers, and the drain gate. After SIGTERM new requests
- * (health checks excepted) are refused so calls in flight can finish.
- */
-function registerRequestStart(fastify: FastifyInstance, drain: DrainState): void {
-  fastify.addHook('onRequest', (request, reply, done) => {
-    startRequestContext(request, reply);
-    for (const [name, value] of SECURITY_HEADERS) reply.header(name, value);
-    if (request.url.startsWith('/api/')) reply.header('cache-control', API_CACHE_CONTROL);
-    if (drain.draining && !request.url.startsWith('/health/')) {
-      const body = problemBody('draining', 'This instance is shutting down; retry on another.', request.correlationId);
-      sendProblem(reply.header('connection', 'close').header('retry-after', '1'), body);
-      return;
-    }
-    done();
-  });
-}
-
-/** One access-log line and the request metrics per answer, by route template (never the id-bearing path). */
-function registerAccessLog(fastify: FastifyInstance, metrics: GatewayMetrics, accessLog: AccessLog): void {
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeTemplate ?? request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    const seconds = (performance.now() - request.startedAt) / 1000;
-    metrics.recordRequest(route, request.method, status, seconds);
-    const queryAt = request.url.indexOf('?');
-    accessLog.write(route.startsWith('/health') || route === '/metrics' ? 'debug' : 'info', {
-      method: request.method,
-      path: queryAt === -1 ? request.url : request.url.slice(0, queryAt),
-      status,
-      ms: Math.round(seconds * 1e4) / 10,
-      correlationId: request.correlationId,
-      upstream: request.upstreamId,
-      ersTransactionId: request.ersTransactionId,
-    });
+/** What Fastify routed a request to, for its access line and metrics (never an id-bearing path). */
+function registerRouteNames(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const exchange = exchangeOf(request.raw);
+    if (exchange !== null) exchange.route = request.routeOptions.url ?? 'unmatched';
     done();
   });
 }

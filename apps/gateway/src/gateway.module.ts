@@ -1,14 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { GatewayConfig, GatewayConfigModule } from '@libs/config';
-import { ApiRequestGuard } from './api-guard/api-request.guard';
-import { ErsProxyModule } from './ers-proxy/ers-proxy.module';
+import { AdmittedGuard } from './front-door/admitted.guard';
+import { FrontDoorModule } from './front-door/front-door.module';
 import { HealthModule } from './health/health.module';
 import { type GatewayLogger } from './logging/logger';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { ProblemFilter } from './problem/problem.filter';
 import { OpenApiModule } from './openapi/openapi.module';
+import { OperationsModule } from './operations/operations.module';
+import { ProblemFilter } from './problem/problem.filter';
+import { ProblemModule } from './problem/problem.module';
 import { SessionModule } from './session/session.module';
 
 /** The gateway's table of contents: configuration, then one module per feature. */
@@ -21,14 +23,16 @@ export class GatewayModule {
         { ...GatewayConfigModule.forRoot(config), global: true },
         LoggingModule.forRoot(logger),
         MetricsModule,
+        ProblemModule,
         HealthModule,
         SessionModule,
-        ErsProxyModule,
+        FrontDoorModule,
+        OperationsModule,
         OpenApiModule,
       ],
       providers: [
-        { provide: APP_GUARD, useClass: ApiRequestGuard },
-        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_GUARD, useExisting: AdmittedGuard },
+        { provide: APP_FILTER, useExisting: ProblemFilter },
       ],
     };
   }

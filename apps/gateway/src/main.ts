@@ -18,13 +18,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { app, logger } = await createGatewayApp(config);
+  const { app, logger, ops } = await createGatewayApp(config);
   await app.listen({ port: config.http.port, host: config.http.host });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
+  const opsPort = ops === null ? null : await ops.listen();
   logger.info(
-    { event: 'listening', host: config.http.host, port, store: config.store.kind, ers: config.ers.baseUrl },
-    `ers-gateway listening on http://${config.http.host}:${port}`,
+    { event: 'listening', host: config.http.host, port, opsPort, store: config.store.kind, ers: config.ers.baseUrl },
+    `ers-gateway listening on http://${config.http.host}:${port}` + (opsPort === null ? '' : `, operations on port ${opsPort}`),
   );
 
   let draining = false;

@@ -33,8 +33,18 @@ export class HttpConfig {
   /** Hops of load balancers whose `X-Forwarded-*` headers are trusted (0: none). */
   readonly trustProxyHops!: number;
   readonly maxBodyBytes!: number;
-  /** Whether proxied calls may be answered by the fast path in front of Fastify (README, Performance). */
-  readonly proxyFastPath!: boolean;
+  /** The request line and headers must arrive within this (a slow-headers client is cut off). */
+  readonly headersTimeoutMs!: number;
+  /** A session route's body must arrive whole within this. */
+  readonly sessionBodyTimeoutMs!: number;
+  /** A proxied upload whose connection is idle this long is cut off (and its e-RS request aborted). */
+  readonly uploadStallTimeoutMs!: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs!: number;
+  /** At most this many connections on the public listener; null: no limit. */
+  readonly maxConnections!: number | null;
+  /** The operators' listener (`/metrics`, health); null: none. */
+  readonly opsPort!: number | null;
   /** Exact origins allowed to call `/api`, normalised (`https://host[:port]`); empty: same origin only. */
   readonly allowedOrigins!: readonly string[];
   /** Absolute path of the folder served at `/`, or null when nothing is served. */
@@ -89,6 +99,10 @@ export class ErsConfig {
   readonly sessionTimeoutMs!: number;
   /** Upper bound of the upstream connection pool (`ERS_MAX_CONNECTIONS`). */
   readonly maxConnections!: number;
+  /** A001/A002 in flight per instance, on their own connection pool. */
+  readonly loginConcurrency!: number;
+  /** A003 in flight per instance, on their own connection pool. */
+  readonly closeConcurrency!: number;
   /** Null when none of `ERS_TLS_*` is set (plain TLS with the system CAs, or HTTP). */
   readonly tls!: ErsTlsConfig | null;
 
@@ -174,6 +188,8 @@ export class SessionConfig {
   readonly idleTimeoutSeconds!: number;
   /** Ends a session this long after it was created, whatever its use (never slides). */
   readonly absoluteTimeoutSeconds!: number;
+  /** Proxied calls one session may have in flight (`MAX_CALLS_PER_SESSION`). */
+  readonly maxCallsPerSession!: number;
 
   constructor(fields: Fields<SessionConfig>) {
     Object.assign(this, fields);
@@ -187,6 +203,22 @@ export class CookieConfig {
   readonly secure!: boolean;
 
   constructor(fields: Fields<CookieConfig>) {
+    Object.assign(this, fields);
+    Object.freeze(this);
+  }
+}
+
+/**
+ * Login throttling, shared by every instance through the store: failed A001s per smartcard token
+ * (by its hash) and logins per client address, each in a fixed window.
+ */
+export class LoginThrottleConfig {
+  readonly tokenFailures!: number;
+  readonly tokenWindowSeconds!: number;
+  readonly addressLimit!: number;
+  readonly addressWindowSeconds!: number;
+
+  constructor(fields: Fields<LoginThrottleConfig>) {
     Object.assign(this, fields);
     Object.freeze(this);
   }
@@ -212,6 +244,7 @@ export class GatewayConfig {
   readonly store!: StoreConfig;
   readonly session!: SessionConfig;
   readonly cookie!: CookieConfig;
+  readonly loginThrottle!: LoginThrottleConfig;
   readonly log!: LogConfig;
 
   constructor(fields: Fields<GatewayConfig>) {

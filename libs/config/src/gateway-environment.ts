@@ -60,6 +60,9 @@ export const ENV_FORMATS = {
   ERS_SESSION_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
   // Not in CONTRACT.md §1 yet: the upper bound of the upstream (proxy) connection pool.
   ERS_MAX_CONNECTIONS: integer(1, MAX_PORT),
+  // A001/A002 and A003 each have their own connection pool and concurrency limit (README).
+  ERS_LOGIN_CONCURRENCY: integer(1, 1000),
+  ERS_CLOSE_CONCURRENCY: integer(1, 1000),
   SESSION_STORE: oneOf(['redis', 'memory'] as const),
   REDIS_URL: redisUrl,
   REDIS_SENTINELS: hostPortList,
@@ -71,13 +74,24 @@ export const ENV_FORMATS = {
   // Not in CONTRACT.md §1: how many decrypted e-RS keys an instance keeps to skip decrypting
   // them again on every call (0: decrypt on every call). README, Configuration.
   SESSION_KEY_CACHE_SIZE: integer(0, 10_000_000),
+  MAX_CALLS_PER_SESSION: integer(1, 10_000),
+  // Login throttling (README, Configuration): failed A001s per token, logins per client address.
+  LOGIN_TOKEN_FAILURES: integer(1, 1_000_000),
+  LOGIN_TOKEN_WINDOW_S: integer(1, MAX_TIMER_S),
+  LOGIN_ADDRESS_LIMIT: integer(1, 1_000_000),
+  LOGIN_ADDRESS_WINDOW_S: integer(1, MAX_TIMER_S),
   COOKIE_NAME: cookieName,
   COOKIE_SECURE: boolean,
   ALLOWED_ORIGINS: originList,
   TRUST_PROXY: integer(0, 1000),
   MAX_BODY_BYTES: integer(1, Number.MAX_SAFE_INTEGER),
-  // Not in CONTRACT.md §1: `false` turns the proxy's fast path off (every call takes the Nest route).
-  PROXY_FAST_PATH: boolean,
+  // Slow requests and connections (README, Configuration).
+  HEADERS_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
+  SESSION_BODY_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
+  UPLOAD_STALL_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
+  KEEP_ALIVE_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
+  MAX_CONNECTIONS: integer(1, 10_000_000),
+  OPS_PORT: integer(0, MAX_PORT),
   LOG_LEVEL: oneOf(LOG_LEVELS),
   STATIC_DIR: path,
   // Origins the served pages may also connect to (their CSP connect-src), e.g. the demo's sandbox.
@@ -111,6 +125,8 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.ERS_TIMEOUT_MS) ERS_TIMEOUT_MS?: string;
   @IsOptional() @Env(ENV_FORMATS.ERS_SESSION_TIMEOUT_MS) ERS_SESSION_TIMEOUT_MS?: string;
   @IsOptional() @Env(ENV_FORMATS.ERS_MAX_CONNECTIONS) ERS_MAX_CONNECTIONS?: string;
+  @IsOptional() @Env(ENV_FORMATS.ERS_LOGIN_CONCURRENCY) ERS_LOGIN_CONCURRENCY?: string;
+  @IsOptional() @Env(ENV_FORMATS.ERS_CLOSE_CONCURRENCY) ERS_CLOSE_CONCURRENCY?: string;
 
   @IsOptional() @Env(ENV_FORMATS.SESSION_STORE) SESSION_STORE?: string;
   @IsOptional() @Env(ENV_FORMATS.REDIS_URL) REDIS_URL?: string;
@@ -121,13 +137,23 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.SESSION_IDLE_TIMEOUT_S) SESSION_IDLE_TIMEOUT_S?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_ABSOLUTE_TIMEOUT_S) SESSION_ABSOLUTE_TIMEOUT_S?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_KEY_CACHE_SIZE) SESSION_KEY_CACHE_SIZE?: string;
+  @IsOptional() @Env(ENV_FORMATS.MAX_CALLS_PER_SESSION) MAX_CALLS_PER_SESSION?: string;
+  @IsOptional() @Env(ENV_FORMATS.LOGIN_TOKEN_FAILURES) LOGIN_TOKEN_FAILURES?: string;
+  @IsOptional() @Env(ENV_FORMATS.LOGIN_TOKEN_WINDOW_S) LOGIN_TOKEN_WINDOW_S?: string;
+  @IsOptional() @Env(ENV_FORMATS.LOGIN_ADDRESS_LIMIT) LOGIN_ADDRESS_LIMIT?: string;
+  @IsOptional() @Env(ENV_FORMATS.LOGIN_ADDRESS_WINDOW_S) LOGIN_ADDRESS_WINDOW_S?: string;
 
   @IsOptional() @Env(ENV_FORMATS.COOKIE_NAME) COOKIE_NAME?: string;
   @IsOptional() @Env(ENV_FORMATS.COOKIE_SECURE) COOKIE_SECURE?: string;
   @IsOptional() @Env(ENV_FORMATS.ALLOWED_ORIGINS) ALLOWED_ORIGINS?: string;
   @IsOptional() @Env(ENV_FORMATS.TRUST_PROXY) TRUST_PROXY?: string;
   @IsOptional() @Env(ENV_FORMATS.MAX_BODY_BYTES) MAX_BODY_BYTES?: string;
-  @IsOptional() @Env(ENV_FORMATS.PROXY_FAST_PATH) PROXY_FAST_PATH?: string;
+  @IsOptional() @Env(ENV_FORMATS.HEADERS_TIMEOUT_MS) HEADERS_TIMEOUT_MS?: string;
+  @IsOptional() @Env(ENV_FORMATS.SESSION_BODY_TIMEOUT_MS) SESSION_BODY_TIMEOUT_MS?: string;
+  @IsOptional() @Env(ENV_FORMATS.UPLOAD_STALL_TIMEOUT_MS) UPLOAD_STALL_TIMEOUT_MS?: string;
+  @IsOptional() @Env(ENV_FORMATS.KEEP_ALIVE_TIMEOUT_MS) KEEP_ALIVE_TIMEOUT_MS?: string;
+  @IsOptional() @Env(ENV_FORMATS.MAX_CONNECTIONS) MAX_CONNECTIONS?: string;
+  @IsOptional() @Env(ENV_FORMATS.OPS_PORT) OPS_PORT?: string;
   @IsOptional() @Env(ENV_FORMATS.LOG_LEVEL) LOG_LEVEL?: string;
   @IsOptional() @Env(ENV_FORMATS.STATIC_DIR) STATIC_DIR?: string;
   @IsOptional() @Env(ENV_FORMATS.STATIC_CONNECT_SRC) STATIC_CONNECT_SRC?: string;
@@ -146,6 +172,8 @@ export const GATEWAY_VARIABLES = [
   'ERS_TIMEOUT_MS',
   'ERS_SESSION_TIMEOUT_MS',
   'ERS_MAX_CONNECTIONS',
+  'ERS_LOGIN_CONCURRENCY',
+  'ERS_CLOSE_CONCURRENCY',
   'SESSION_STORE',
   'REDIS_URL',
   'REDIS_SENTINELS',
@@ -155,12 +183,22 @@ export const GATEWAY_VARIABLES = [
   'SESSION_IDLE_TIMEOUT_S',
   'SESSION_ABSOLUTE_TIMEOUT_S',
   'SESSION_KEY_CACHE_SIZE',
+  'MAX_CALLS_PER_SESSION',
+  'LOGIN_TOKEN_FAILURES',
+  'LOGIN_TOKEN_WINDOW_S',
+  'LOGIN_ADDRESS_LIMIT',
+  'LOGIN_ADDRESS_WINDOW_S',
   'COOKIE_NAME',
   'COOKIE_SECURE',
   'ALLOWED_ORIGINS',
   'TRUST_PROXY',
   'MAX_BODY_BYTES',
-  'PROXY_FAST_PATH',
+  'HEADERS_TIMEOUT_MS',
+  'SESSION_BODY_TIMEOUT_MS',
+  'UPLOAD_STALL_TIMEOUT_MS',
+  'KEEP_ALIVE_TIMEOUT_MS',
+  'MAX_CONNECTIONS',
+  'OPS_PORT',
   'LOG_LEVEL',
   'STATIC_DIR',
   'STATIC_CONNECT_SRC',

@@ -61,7 +61,12 @@ describe('loadGatewayConfig: defaults', () => {
       port: 3000,
       trustProxyHops: 0,
       maxBodyBytes: 10_485_760,
-      proxyFastPath: true,
+      headersTimeoutMs: 10_000,
+      sessionBodyTimeoutMs: 30_000,
+      uploadStallTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+      maxConnections: null,
+      opsPort: null,
       allowedOrigins: [],
       staticDir: null,
     });
@@ -71,6 +76,8 @@ describe('loadGatewayConfig: defaults', () => {
       timeoutMs: 180_000,
       sessionTimeoutMs: 30_000,
       maxConnections: 128,
+      loginConcurrency: 16,
+      closeConcurrency: 8,
       tls: null,
     });
     expect(config.store.kind).toBe('redis');
@@ -84,7 +91,8 @@ describe('loadGatewayConfig: defaults', () => {
     expect(config.store.sessionKeys).toEqual([KEY_A]);
     expect(config.store.sessionKeysGenerated).toBe(false);
     expect(config.store.keyCacheSize).toBe(50_000);
-    expect(config.session).toMatchObject({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 43_200 });
+    expect(config.session).toMatchObject({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 43_200, maxCallsPerSession: 32 });
+    expect(config.loginThrottle).toMatchObject({ tokenFailures: 5, tokenWindowSeconds: 900, addressLimit: 300, addressWindowSeconds: 60 });
     expect(config.cookie).toMatchObject({ name: '__Host-ers-session', secure: true });
     expect(config.log.level).toBe('info');
     expect(config.nodeEnv).toBeNull();
@@ -275,8 +283,20 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['TRUST_PROXY', '2', (c: ReturnType<typeof load>) => c.http.trustProxyHops, 2],
     ['TRUST_PROXY', '0', (c: ReturnType<typeof load>) => c.http.trustProxyHops, 0],
     ['MAX_BODY_BYTES', '1024', (c: ReturnType<typeof load>) => c.http.maxBodyBytes, 1024],
-    ['PROXY_FAST_PATH', 'false', (c: ReturnType<typeof load>) => c.http.proxyFastPath, false],
-    ['PROXY_FAST_PATH', 'TRUE', (c: ReturnType<typeof load>) => c.http.proxyFastPath, true],
+    ['HEADERS_TIMEOUT_MS', '5000', (c: ReturnType<typeof load>) => c.http.headersTimeoutMs, 5000],
+    ['SESSION_BODY_TIMEOUT_MS', '2000', (c: ReturnType<typeof load>) => c.http.sessionBodyTimeoutMs, 2000],
+    ['UPLOAD_STALL_TIMEOUT_MS', '2000', (c: ReturnType<typeof load>) => c.http.uploadStallTimeoutMs, 2000],
+    ['KEEP_ALIVE_TIMEOUT_MS', '61000', (c: ReturnType<typeof load>) => c.http.keepAliveTimeoutMs, 61_000],
+    ['MAX_CONNECTIONS', '500', (c: ReturnType<typeof load>) => c.http.maxConnections, 500],
+    ['OPS_PORT', '9464', (c: ReturnType<typeof load>) => c.http.opsPort, 9464],
+    ['OPS_PORT', '0', (c: ReturnType<typeof load>) => c.http.opsPort, 0],
+    ['MAX_CALLS_PER_SESSION', '4', (c: ReturnType<typeof load>) => c.session.maxCallsPerSession, 4],
+    ['LOGIN_TOKEN_FAILURES', '10', (c: ReturnType<typeof load>) => c.loginThrottle.tokenFailures, 10],
+    ['LOGIN_TOKEN_WINDOW_S', '60', (c: ReturnType<typeof load>) => c.loginThrottle.tokenWindowSeconds, 60],
+    ['LOGIN_ADDRESS_LIMIT', '1000', (c: ReturnType<typeof load>) => c.loginThrottle.addressLimit, 1000],
+    ['LOGIN_ADDRESS_WINDOW_S', '10', (c: ReturnType<typeof load>) => c.loginThrottle.addressWindowSeconds, 10],
+    ['ERS_LOGIN_CONCURRENCY', '4', (c: ReturnType<typeof load>) => c.ers.loginConcurrency, 4],
+    ['ERS_CLOSE_CONCURRENCY', '2', (c: ReturnType<typeof load>) => c.ers.closeConcurrency, 2],
     ['SESSION_KEY_CACHE_SIZE', '0', (c: ReturnType<typeof load>) => c.store.keyCacheSize, 0],
     ['SESSION_KEY_CACHE_SIZE', '200000', (c: ReturnType<typeof load>) => c.store.keyCacheSize, 200_000],
   ])('accepts %s=%s', (variable, value, read, expected) => {
@@ -297,7 +317,10 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['TRUST_PROXY', 'true', 'TRUST_PROXY: expected an integer from 0 to 1000, got "true"'],
     ['MAX_BODY_BYTES', '0', 'MAX_BODY_BYTES: expected an integer >= 1 (out of range), got "0"'],
     ['MAX_BODY_BYTES', '10MB', 'MAX_BODY_BYTES: expected an integer >= 1, got "10MB"'],
-    ['PROXY_FAST_PATH', 'off', 'PROXY_FAST_PATH: expected true or false, got "off"'],
+    ['MAX_CALLS_PER_SESSION', '0', 'MAX_CALLS_PER_SESSION: expected an integer from 1 to 10000 (out of range), got "0"'],
+    ['HEADERS_TIMEOUT_MS', '10s', 'HEADERS_TIMEOUT_MS: expected an integer from 1 to 2147483647, got "10s"'],
+    ['OPS_PORT', '70000', 'OPS_PORT: expected an integer from 0 to 65535 (out of range), got "70000"'],
+    ['LOGIN_TOKEN_FAILURES', '0', 'LOGIN_TOKEN_FAILURES: expected an integer from 1 to 1000000 (out of range), got "0"'],
     ['SESSION_KEY_CACHE_SIZE', '-1', 'SESSION_KEY_CACHE_SIZE: expected an integer from 0 to 10000000, got "-1"'],
     ['SESSION_KEY_CACHE_SIZE', '50k', 'SESSION_KEY_CACHE_SIZE: expected an integer from 0 to 10000000, got "50k"'],
     ['SESSION_KEY_CACHE_SIZE', '10000001', 'SESSION_KEY_CACHE_SIZE: expected an integer from 0 to 10000000 (out of range), got "10000001"'],
@@ -437,6 +460,7 @@ describe('loadGatewayConfig: SESSION_KEYS', () => {
 describe('loadGatewayConfig: cookie', () => {
   it('accepts a cookie name and COOKIE_SECURE in any case', () => {
     expect(load({ COOKIE_NAME: '__Host-gw' }).cookie.name).toBe('__Host-gw');
+    expect(load({ COOKIE_NAME: '__Secure-gw' }).cookie.name).toBe('__Secure-gw');
     expect(load({ COOKIE_SECURE: 'TRUE' }).cookie.secure).toBe(true);
     expect(load({ COOKIE_SECURE: 'False', COOKIE_NAME: 'dev-session' }).cookie).toMatchObject({
       name: 'dev-session',
@@ -456,6 +480,12 @@ describe('loadGatewayConfig: cookie', () => {
     [{ COOKIE_SECURE: '1' }, 'COOKIE_SECURE: expected true or false, got "1"'],
     [{ COOKIE_SECURE: 'false', COOKIE_NAME: '__Host-ers-session' }, 'COOKIE_NAME: "__Host-ers-session" needs COOKIE_SECURE=true (browsers refuse __Host- and __Secure- cookies without Secure); choose another name or leave COOKIE_NAME unset'],
     [{ COOKIE_SECURE: 'false', COOKIE_NAME: '__secure-x' }, 'COOKIE_NAME: "__secure-x" needs COOKIE_SECURE=true (browsers refuse __Host- and __Secure- cookies without Secure); choose another name or leave COOKIE_NAME unset'],
+    // Found in review: a Secure cookie without the prefix lets a sibling subdomain plant its own ahead of the user's.
+    [{ COOKIE_NAME: 'ers-session' }, 'COOKIE_NAME: "ers-session" must start with __Host- (or __Secure-) when the cookie is Secure: without the prefix, a sibling subdomain can plant a cookie of the same name ahead of the user\'s'],
+    [{ COOKIE_SECURE: 'true', COOKIE_NAME: '__host-x' }, 'COOKIE_NAME: "__host-x" must start with __Host- (or __Secure-) when the cookie is Secure: without the prefix, a sibling subdomain can plant a cookie of the same name ahead of the user\'s'],
+    // Found in review: COOKIE_SECURE=false was accepted in production.
+    [{ COOKIE_SECURE: 'false', NODE_ENV: 'production' }, 'COOKIE_SECURE: false is refused when NODE_ENV=production (the session cookie must be Secure: serve the gateway over HTTPS)'],
+    [{ OPS_PORT: '3000' }, 'OPS_PORT: must differ from PORT (3000): the operations listener is a second listener'],
   ])('rejects %o', (extra, line) => {
     expect(problemWith(extra)).toBe(line);
   });

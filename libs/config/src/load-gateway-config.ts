@@ -12,6 +12,7 @@ import {
   GatewayConfig,
   HttpConfig,
   LogConfig,
+  LoginThrottleConfig,
   RedisConfig,
   SessionConfig,
   StoreConfig,
@@ -129,6 +130,9 @@ export function loadGatewayConfig(
   // --- Cookie ----------------------------------------------------------------------------------
   const cookieSecure = value('COOKIE_SECURE') ?? true;
   const explicitCookieName = value('COOKIE_NAME');
+  if (!bad('COOKIE_SECURE') && !cookieSecure && nodeEnv === 'production') {
+    problem('COOKIE_SECURE', 'false is refused when NODE_ENV=production (the session cookie must be Secure: serve the gateway over HTTPS)');
+  }
   if (!bad('COOKIE_SECURE') && !cookieSecure && explicitCookieName !== undefined) {
     if (/^__(host|secure)-/i.test(explicitCookieName)) {
       problem(
@@ -136,6 +140,20 @@ export function loadGatewayConfig(
         `${showValue(explicitCookieName)} needs COOKIE_SECURE=true (browsers refuse __Host- and __Secure- cookies without Secure); choose another name or leave COOKIE_NAME unset`,
       );
     }
+  }
+  if (!bad('COOKIE_SECURE') && cookieSecure && explicitCookieName !== undefined && !/^__(Host|Secure)-/.test(explicitCookieName)) {
+    problem(
+      'COOKIE_NAME',
+      `${showValue(explicitCookieName)} must start with __Host- (or __Secure-) when the cookie is Secure: without the prefix, a sibling subdomain can plant a cookie of the same name ahead of the user's`,
+    );
+  }
+
+  // --- Slow requests ---------------------------------------------------------------------------
+  const headersTimeoutMs = value('HEADERS_TIMEOUT_MS') ?? 10_000;
+  const port = value('PORT') ?? 3000;
+  const opsPort = value('OPS_PORT') ?? null;
+  if (opsPort !== null && opsPort !== 0 && opsPort === port) {
+    problem('OPS_PORT', `must differ from PORT (${port}): the operations listener is a second listener`);
   }
 
   if (problems.size > 0) {
@@ -147,10 +165,15 @@ export function loadGatewayConfig(
     nodeEnv,
     http: new HttpConfig({
       host: value('HOST') ?? '0.0.0.0',
-      port: value('PORT') ?? 3000,
+      port,
       trustProxyHops: value('TRUST_PROXY') ?? 0,
       maxBodyBytes: value('MAX_BODY_BYTES') ?? 10_485_760,
-      proxyFastPath: value('PROXY_FAST_PATH') ?? true,
+      headersTimeoutMs,
+      sessionBodyTimeoutMs: value('SESSION_BODY_TIMEOUT_MS') ?? 30_000,
+      uploadStallTimeoutMs: value('UPLOAD_STALL_TIMEOUT_MS') ?? 30_000,
+      keepAliveTimeoutMs: value('KEEP_ALIVE_TIMEOUT_MS') ?? 72_000,
+      maxConnections: value('MAX_CONNECTIONS') ?? null,
+      opsPort,
       allowedOrigins: value('ALLOWED_ORIGINS') ?? [],
       staticDir,
       staticConnectSrc: value('STATIC_CONNECT_SRC') ?? [],
@@ -161,6 +184,8 @@ export function loadGatewayConfig(
       timeoutMs: value('ERS_TIMEOUT_MS') ?? 180_000,
       sessionTimeoutMs: value('ERS_SESSION_TIMEOUT_MS') ?? 30_000,
       maxConnections: value('ERS_MAX_CONNECTIONS') ?? 128,
+      loginConcurrency: value('ERS_LOGIN_CONCURRENCY') ?? 16,
+      closeConcurrency: value('ERS_CLOSE_CONCURRENCY') ?? 8,
       tls,
     }),
     store: new StoreConfig({
@@ -178,10 +203,17 @@ export function loadGatewayConfig(
     session: new SessionConfig({
       idleTimeoutSeconds: value('SESSION_IDLE_TIMEOUT_S') ?? 1800,
       absoluteTimeoutSeconds: value('SESSION_ABSOLUTE_TIMEOUT_S') ?? 43_200,
+      maxCallsPerSession: value('MAX_CALLS_PER_SESSION') ?? 32,
     }),
     cookie: new CookieConfig({
       name: explicitCookieName ?? (cookieSecure ? DEFAULT_COOKIE_NAME : INSECURE_DEFAULT_COOKIE_NAME),
       secure: cookieSecure,
+    }),
+    loginThrottle: new LoginThrottleConfig({
+      tokenFailures: value('LOGIN_TOKEN_FAILURES') ?? 5,
+      tokenWindowSeconds: value('LOGIN_TOKEN_WINDOW_S') ?? 900,
+      addressLimit: value('LOGIN_ADDRESS_LIMIT') ?? 300,
+      addressWindowSeconds: value('LOGIN_ADDRESS_WINDOW_S') ?? 60,
     }),
     log: new LogConfig({ level: value('LOG_LEVEL') ?? 'info' }),
   });

@@ -5,7 +5,7 @@ import { binaryByteLength, binarySha256, BINARY_FIXTURES } from '../fixtures/bin
 import { ErsSessionRegistry, isLive, type ErsSession, type ErsSessionState } from '../state/ers-session-registry';
 import { HoldGate } from '../state/hold-gate';
 import { RequestLog, type RecordedRequest } from '../state/request-log';
-import { Switches, type SwitchesUpdate, type SwitchesView } from '../state/switches';
+import { type FaultSwitch, Switches, type SwitchesUpdate, type SwitchesView } from '../state/switches';
 import { UploadRegistry, type UploadState } from '../state/upload-registry';
 import { ControlError } from './control-errors';
 import type { FaultSwitchDto, SwitchesDto } from './dto/switches.dto';
@@ -129,13 +129,16 @@ export class ControlService {
   }
 
   updateSwitches(dto: SwitchesDto): SwitchesView {
-    const fault = (value: FaultSwitchDto | null | undefined): { count: number; path: string | null } | null | undefined =>
-      value === undefined || value === null ? value : { count: value.count, path: value.path ?? null };
+    const fault = (value: FaultSwitchDto | null | undefined): FaultSwitch | null | undefined =>
+      value === undefined || value === null ? value : { count: value.count, path: value.path ?? null, method: value.method ?? null };
     const update: SwitchesUpdate = {
       latencyMs: dto.latencyMs,
       a016DelayMs: dto.a016DelayMs,
       a002NewId: dto.a002NewId,
-      error: dto.error === undefined || dto.error === null ? dto.error : { status: dto.error.status, count: dto.error.count, path: dto.error.path ?? null },
+      error:
+        dto.error === undefined || dto.error === null
+          ? dto.error
+          : { status: dto.error.status, count: dto.error.count, path: dto.error.path ?? null, method: dto.error.method ?? null },
       drop: fault(dto.drop),
       hang: fault(dto.hang),
     };

@@ -88,7 +88,7 @@ export class ErsTraffic implements BeforeApplicationShutdown {
     }
 
     await this.delays.sleep(this.switches.latencyMs);
-    const fault = this.switches.takeFault(url);
+    const fault = this.switches.takeFault(url, request.method);
     if (fault === null) return undefined;
     if (fault.kind === 'drop') {
       record.outcome = 'dropped';

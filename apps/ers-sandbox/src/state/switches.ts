@@ -4,10 +4,11 @@ import { InjectSandboxConfig, type SandboxConfig } from '../config/sandbox-confi
 export const ERROR_SWITCH_STATUSES = [429, 500, 502, 503, 504] as const;
 export type ErrorSwitchStatus = (typeof ERROR_SWITCH_STATUSES)[number];
 
-/** A fault for the next `count` e-RS requests whose path (with query) contains `path`. */
+/** A fault for the next `count` e-RS requests whose path (with query) contains `path` (and of `method`, when given). */
 export interface FaultSwitch {
   count: number;
   path: string | null;
+  method?: string | null;
 }
 export interface ErrorSwitch extends FaultSwitch {
   status: ErrorSwitchStatus;
@@ -58,11 +59,11 @@ export class Switches {
   }
 
   /** Takes one fault for this request, if a switch matches: drop first, then hang, then error. */
-  takeFault(pathWithQuery: string): Fault | null {
-    if (this.take('drop', pathWithQuery)) return { kind: 'drop' };
-    if (this.take('hang', pathWithQuery)) return { kind: 'hang' };
+  takeFault(pathWithQuery: string, method = 'GET'): Fault | null {
+    if (this.take('drop', pathWithQuery, method)) return { kind: 'drop' };
+    if (this.take('hang', pathWithQuery, method)) return { kind: 'hang' };
     const error = this.state.error;
-    if (this.take('error', pathWithQuery) && error !== null) return { kind: 'error', status: error.status };
+    if (this.take('error', pathWithQuery, method) && error !== null) return { kind: 'error', status: error.status };
     return null;
   }
 
@@ -70,9 +71,10 @@ export class Switches {
     this.state = this.defaults();
   }
 
-  private take(name: 'drop' | 'hang' | 'error', pathWithQuery: string): boolean {
+  private take(name: 'drop' | 'hang' | 'error', pathWithQuery: string, method: string): boolean {
     const fault = this.state[name];
     if (fault === null || (fault.path !== null && !pathWithQuery.includes(fault.path))) return false;
+    if (fault.method != null && fault.method.toUpperCase() !== method) return false;
     fault.count -= 1;
     if (fault.count <= 0) this.state[name] = null;
     return true;

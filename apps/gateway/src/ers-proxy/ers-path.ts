@@ -1,18 +1,24 @@
 import { GatewayError } from '../problem/gateway-error';
 
 const PROXY_PREFIX = '/api/ers/';
-/** Raw or percent-encoded control characters, and encoded `/` or `\`, which could change routing. */
- 
-const FORBIDDEN_IN_PATH = /[\u0000-\u001f\u007f\\]|%(?:[01][0-9a-f]|7f|2f|5c)/i;
+/**
+ * Raw or percent-encoded control characters, raw non-ASCII, encoded `/`, `\` or `%` (a second
+ * decoding turns `%252e` into `%2e`), and path parameters: Java servlet containers (e-RS runs on
+ * them) cut `;...` from every segment before decoding, so `..;` is `..` and
+ * `ProfessionalSession;x=1` is `ProfessionalSession`. One pattern: this runs on every proxied call.
+ */
+const FORBIDDEN_IN_PATH = /[\u0000-\u001f\u007f-\uffff\\;]|%(?:[01][0-9a-f]|7f|2f|5c|25|3b)/i;
+const PATH_PARAMETER = /;|%3b/i;
 /** A query is passed on as sent (it may encode `/`), but never with raw control characters. */
- 
 const FORBIDDEN_IN_QUERY = /[\u0000-\u001f\u007f]/;
 
 /**
  * The e-RS path of a proxied call, checked. Only business endpoints are reachable: paths under
  * `STU3/` or `v1/`, never the Professional Session endpoints (the gateway alone opens and closes
- * e-RS sessions), no dot or empty segments and nothing encoded that could change the route.
- * Returns the path with its query, as received (never re-encoded).
+ * e-RS sessions), no dot or empty segments, no path parameters and nothing encoded that could
+ * change the route. Returns the path with its query, as received (never re-encoded): what a
+ * servlet container routes on is then exactly the segments checked here, decoded (the property
+ * tests hold this against a model of Tomcat, Jetty and Spring: ers-path.property.spec.ts).
  */
 export function checkedErsPath(rawUrl: string): string {
   const relative = rawUrl.slice(PROXY_PREFIX.length);
@@ -20,7 +26,10 @@ export function checkedErsPath(rawUrl: string): string {
   const path = queryAt === -1 ? relative : relative.slice(0, queryAt);
   const query = queryAt === -1 ? '' : relative.slice(queryAt);
   if (FORBIDDEN_IN_PATH.test(path) || FORBIDDEN_IN_QUERY.test(query) || relative.includes('#')) {
-    throw new GatewayError('invalid-path', 'The path has characters that are not allowed.');
+    throw new GatewayError(
+      'invalid-path',
+      PATH_PARAMETER.test(path) ? 'The path has a ";" (or %3B): path parameters are not allowed.' : 'The path has characters that are not allowed.',
+    );
   }
   // Percent-decoding is needed only when the path has a `%` (most calls have none).
   const encoded = path.includes('%');

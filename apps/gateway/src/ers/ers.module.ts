@@ -28,6 +28,8 @@ class ForwarderLifecycle implements OnApplicationShutdown {
         baseUrl: config.ers.baseUrl,
         asid: config.ers.asid,
         timeoutMs: config.ers.sessionTimeoutMs,
+        loginConcurrency: config.ers.loginConcurrency,
+        closeConcurrency: config.ers.closeConcurrency,
         tls: tlsOf(config) ?? undefined,
       }),
     }),

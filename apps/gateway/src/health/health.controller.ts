@@ -1,33 +1,26 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { InjectSessionStore, SessionStore } from '@libs/session-store';
-import { DrainState } from './drain-state';
+import { HealthService, type Readiness } from './health.service';
 
+/** The health endpoints on the public port, for load balancers (also on `OPS_PORT`). */
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
-  constructor(
-    @InjectSessionStore() private readonly store: SessionStore,
-    private readonly drain: DrainState,
-  ) {}
+  constructor(private readonly health: HealthService) {}
 
   @Get('live')
   @ApiOperation({ summary: '200 while the process runs' })
   live(): { status: 'ok' } {
-    return { status: 'ok' };
+    return this.health.live();
   }
 
   @Get('ready')
   @ApiOperation({ summary: '200 when the session store answers and the process is not draining' })
   @ApiResponse({ status: 503, description: 'store down or draining' })
-  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; store: string; draining: boolean }> {
-    const store = await this.store.ping().then(
-      () => 'up',
-      () => 'down',
-    );
-    const ok = store === 'up' && !this.drain.draining;
-    void reply.code(ok ? 200 : 503).header('cache-control', 'no-store');
-    return { status: ok ? 'ok' : 'unavailable', store, draining: this.drain.draining };
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness['body']> {
+    const readiness = await this.health.readiness();
+    void reply.code(readiness.ready ? 200 : 503).header('cache-control', 'no-store');
+    return readiness.body;
   }
 }

@@ -37,17 +37,6 @@ export class GatewayMetrics {
   /** The proxy's series of `upstreamDuration`, bound once (it is observed on every call). */
   readonly proxyUpstreamDuration = this.upstreamDuration.labels({ operation: 'proxy' });
 
-  /**
-   * Proxied calls the fast path answered (the rest went through Nest's route). Far below the
-   * `/api/ers/*` request count means calls are missing it: e.g. an `Origin` not in ALLOWED_ORIGINS.
-   */
-  readonly proxyFastPath = new SeriesCounter(
-    'ersgw_proxy_fast_path_total',
-    'Proxied calls answered on the fast path (the others went through the framework route)',
-    [] as const,
-    this.registry,
-  ).labels({});
-
   readonly upstreamErrors = new Counter({
     name: 'ersgw_upstream_errors_total',
     help: 'e-RS calls that failed, by operation and kind (timeout, unavailable, unexpected)',

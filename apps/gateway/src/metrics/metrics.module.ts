@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GatewayMetrics } from './gateway-metrics';
-import { MetricsController } from './metrics.controller';
 
-@Module({ controllers: [MetricsController], providers: [GatewayMetrics], exports: [GatewayMetrics] })
+/** The metrics registry; served on `OPS_PORT` only (`operations/`). */
+@Module({ providers: [GatewayMetrics], exports: [GatewayMetrics] })
 export class MetricsModule {}

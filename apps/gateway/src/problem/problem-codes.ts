@@ -19,6 +19,8 @@ export const PROBLEMS = {
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
   'unknown-role': { status: 422, title: 'That role is not one of your roles' },
+  'too-many-logins': { status: 429, title: 'Too many sign-ins; try again later' },
+  'too-many-calls': { status: 429, title: 'Too many e-RS calls in progress for this session' },
   'internal-error': { status: 500, title: 'Something went wrong in the gateway' },
   'upstream-unavailable': { status: 502, title: 'e-RS could not be reached' },
   'upstream-error': { status: 502, title: 'e-RS gave an answer the gateway cannot use' },

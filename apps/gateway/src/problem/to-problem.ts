@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import {
+  ErsBusyError,
   ErsRejectedError,
   ErsTimeoutError,
   ErsTokenRejectedError,
@@ -14,6 +15,8 @@ export interface ProblemChoice {
   code: ProblemCode;
   detail: string;
   clearCookie: boolean;
+  /** `Retry-After`, in seconds, when the refusal is a matter of waiting. */
+  retryAfterSeconds?: number;
 }
 
 const HTTP_STATUS_CODES: Partial<Record<number, ProblemCode>> = {
@@ -31,10 +34,20 @@ const HTTP_STATUS_CODES: Partial<Record<number, ProblemCode>> = {
  */
 export function toProblem(error: unknown): ProblemChoice {
   if (error instanceof GatewayError) {
-    return { code: error.code, detail: error.detail, clearCookie: error.clearCookie };
+    const choice: ProblemChoice = { code: error.code, detail: error.detail, clearCookie: error.clearCookie };
+    if (error.retryAfterSeconds !== undefined) choice.retryAfterSeconds = error.retryAfterSeconds;
+    return choice;
   }
   if (error instanceof StoreUnavailableError) {
     return { code: 'store-unavailable', detail: 'The session store did not answer; try again shortly.', clearCookie: false };
+  }
+  if (error instanceof ErsBusyError) {
+    return {
+      code: 'too-many-logins',
+      detail: 'This gateway instance is handling as many sign-ins as it allows; try again in a moment.',
+      clearCookie: false,
+      retryAfterSeconds: 1,
+    };
   }
   if (error instanceof ErsTokenRejectedError) {
     return { code: 'invalid-token', detail: 'e-RS did not accept the smartcard token.', clearCookie: false };
@@ -66,5 +79,8 @@ export function toProblem(error: unknown): ProblemChoice {
 /** The same error, now also ending the browser's session (its cookie is cleared). */
 export function endingSession(error: unknown): GatewayError {
   const problem = toProblem(error);
-  return new GatewayError(problem.code, problem.detail, true);
+  return new GatewayError(problem.code, problem.detail, {
+    clearCookie: true,
+    ...(problem.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: problem.retryAfterSeconds }),
+  });
 }

@@ -1,16 +1,14 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { MAX_SESSION_BODY_BYTES } from '../front-door/api-routes';
 import { GatewayError } from '../problem/gateway-error';
 
-/** Session bodies are a token or a role choice: a few KiB at most. */
-const MAX_SESSION_BODY_BYTES = 16 * 1024;
-const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
-
 /**
- * Reads and parses the JSON body of a `/api/session*` request. It runs as a guard, after the
- * anti-forgery guard and before the authentication strategies, so that a forged or malformed
- * request is refused before any body is read or any upstream call is made. Fastify's own body
- * parsers are off for the whole app: proxied bodies are streams and must never be parsed.
+ * Reads and parses the JSON body of a `/api/session*` request, before the authentication
+ * strategies (the login strategy needs the token). The front door has already admitted it:
+ * anti-forgery, origin, method, the declared size and the media type were checked there, once for
+ * every route. What only reading can tell is checked here: a chunked body that grows past the
+ * limit, and JSON that does not parse. Fastify's own body parsers are off for the whole app.
  */
 @Injectable()
 export class JsonBodyGuard implements CanActivate {
@@ -28,20 +26,13 @@ function hasBody(request: FastifyRequest): boolean {
 
 async function readJsonBody(request: FastifyRequest): Promise<unknown> {
   if (!hasBody(request)) return undefined;
-  if (!JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? '')) {
-    throw new GatewayError('unsupported-media-type', 'Send the body as application/json.');
-  }
-  const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > MAX_SESSION_BODY_BYTES) {
-    throw new GatewayError('payload-too-large', `Session bodies are at most ${MAX_SESSION_BODY_BYTES} bytes.`);
-  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request.raw) {
     const buffer = chunk as Buffer;
     size += buffer.length;
     if (size > MAX_SESSION_BODY_BYTES) {
-      throw new GatewayError('payload-too-large', `Session bodies are at most ${MAX_SESSION_BODY_BYTES} bytes.`);
+      throw new GatewayError('payload-too-large', `Request bodies here are at most ${MAX_SESSION_BODY_BYTES} bytes.`);
     }
     chunks.push(buffer);
   }

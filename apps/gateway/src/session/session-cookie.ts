@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayConfig } from '@libs/config';
+import { type CookieConfig, GatewayConfig } from '@libs/config';
 
 /** 32 bytes from the CSPRNG, base64url: 256 bits, nothing else in the value. */
 const SESSION_ID_BYTES = 32;
@@ -20,8 +20,8 @@ export class SessionCookie {
 
   constructor(config: GatewayConfig) {
     this.name = config.cookie.name;
-    this.attributes = `; Path=/; HttpOnly${config.cookie.secure ? '; Secure' : ''}; SameSite=Strict`;
-    this.clearing = `${this.name}=${this.attributes}; Max-Age=0`;
+    this.attributes = cookieAttributes(config.cookie);
+    this.clearing = clearingCookie(config.cookie);
   }
 
   newSessionId(): string {
@@ -50,6 +50,15 @@ export class SessionCookie {
   clear(reply: FastifyReply): void {
     reply.header('set-cookie', this.clearing);
   }
+}
+
+function cookieAttributes(cookie: CookieConfig): string {
+  return `; Path=/; HttpOnly${cookie.secure ? '; Secure' : ''}; SameSite=Strict`;
+}
+
+/** The Set-Cookie value that removes the session cookie. */
+export function clearingCookie(cookie: CookieConfig): string {
+  return `${cookie.name}=${cookieAttributes(cookie)}; Max-Age=0`;
 }
 
 /** The first value of cookie `name` in a Cookie header, without allocating the whole map. */

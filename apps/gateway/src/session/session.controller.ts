@@ -6,7 +6,7 @@ import { ApiProblems } from '../openapi/api-problems.decorator';
 import { ChooseRoleDto } from './dto/choose-role.dto';
 import { LoginDto } from './dto/login.dto';
 import { ErsSessionAuthGuard } from './ers-session.strategy';
-import { Current } from './current-session.decorator';
+import { ClientAddress, Current } from './current-session.decorator';
 import { JsonBodyGuard } from './json-body.guard';
 import { SessionCookie } from './session-cookie';
 import { type CurrentSession, SessionService } from './session.service';
@@ -16,7 +16,7 @@ import { SmartcardAuthGuard } from './smartcard.strategy';
 @ApiTags('session')
 @Controller('api/session')
 @UseGuards(JsonBodyGuard)
-@ApiProblems('csrf', 'origin', 'unsupported-media-type', 'store-unavailable')
+@ApiProblems('invalid-request', 'csrf', 'origin', 'method-not-allowed', 'payload-too-large', 'unsupported-media-type', 'store-unavailable', 'draining')
 export class SessionController {
   constructor(
     private readonly sessions: SessionService,
@@ -29,7 +29,7 @@ export class SessionController {
   @ApiOperation({ summary: 'Sign in with a smartcard SSO token (A001); sets a new session cookie' })
   @ApiBody({ type: LoginDto })
   @ApiResponse({ status: 201, type: SessionView })
-  @ApiProblems('invalid-request', 'payload-too-large', 'invalid-token', 'no-roles', 'upstream-timeout', 'upstream-unavailable', 'upstream-error')
+  @ApiProblems('invalid-token', 'no-roles', 'too-many-logins', 'upstream-timeout', 'upstream-unavailable', 'upstream-error')
   login(@Current() current: CurrentSession, @Res({ passthrough: true }) reply: FastifyReply): SessionView {
     this.cookie.issue(reply, current.sessionId);
     return toSessionView(current.session);
@@ -50,13 +50,14 @@ export class SessionController {
     summary: 'Choose a role (A002), or switch role (A003, A001, A002); sets a new session cookie',
   })
   @ApiResponse({ status: 200, type: SessionView })
-  @ApiProblems('invalid-request', 'no-session', 'unknown-role', 'session-expired', 'upstream-timeout', 'upstream-unavailable', 'upstream-error')
+  @ApiProblems('no-session', 'unknown-role', 'session-expired', 'too-many-logins', 'upstream-timeout', 'upstream-unavailable', 'upstream-error')
   async chooseRole(
     @Current() current: CurrentSession,
     @Body() choice: ChooseRoleDto,
+    @ClientAddress() clientAddress: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionView> {
-    const chosen = await this.sessions.chooseRole(current, choice);
+    const chosen = await this.sessions.chooseRole(current, choice, clientAddress);
     this.cookie.issue(reply, chosen.sessionId);
     return toSessionView(chosen.session);
   }

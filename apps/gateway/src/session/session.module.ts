@@ -6,6 +6,7 @@ import { StoreModule } from '../store/store.module';
 import { UpstreamCloseService } from '../upstream-close/upstream-close.service';
 import { ErsSessionStrategy } from './ers-session.strategy';
 import { JsonBodyGuard } from './json-body.guard';
+import { LoginThrottle } from './login-throttle';
 import { SessionCookie } from './session-cookie';
 import { SessionController } from './session.controller';
 import { SessionService } from './session.service';
@@ -15,7 +16,7 @@ import { SmartcardStrategy } from './smartcard.strategy';
 @Module({
   imports: [PassportModule, StoreModule, ErsModule, MetricsModule],
   controllers: [SessionController],
-  providers: [SessionService, SessionCookie, SmartcardStrategy, ErsSessionStrategy, JsonBodyGuard, UpstreamCloseService],
+  providers: [SessionService, SessionCookie, SmartcardStrategy, ErsSessionStrategy, JsonBodyGuard, LoginThrottle, UpstreamCloseService],
   exports: [SessionService, SessionCookie],
 })
 export class SessionModule {}

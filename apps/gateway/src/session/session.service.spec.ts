@@ -12,6 +12,7 @@ import { MemorySessionStore, type SessionStore, StoreUnavailableError } from '@l
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { GatewayError } from '../problem/gateway-error';
 import { UpstreamCloseService } from '../upstream-close/upstream-close.service';
+import { LoginThrottle } from './login-throttle';
 import { SessionCookie } from './session-cookie';
 import { SessionService } from './session.service';
 
@@ -48,9 +49,12 @@ class FakeErs implements ErsSessionClient {
 }
 
 const config = {
-  ers: { timeoutMs: 2000, sessionTimeoutMs: 1000 },
+  ers: { timeoutMs: 2000, sessionTimeoutMs: 1000, closeConcurrency: 8 },
   cookie: { name: 'sid', secure: true },
+  loginThrottle: { tokenFailures: 5, tokenWindowSeconds: 900, addressLimit: 300, addressWindowSeconds: 60 },
 } as unknown as GatewayConfig;
+
+const ADDRESS = '10.0.0.1';
 
 describe('SessionService', () => {
   let store: SessionStore;
@@ -64,7 +68,7 @@ describe('SessionService', () => {
     const logger = pino({ level: 'silent' });
     const metrics = new GatewayMetrics();
     closes = new UpstreamCloseService(store, ers, logger, metrics, config);
-    sessions = new SessionService(store, ers, logger, closes, new SessionCookie(config), metrics, config);
+    sessions = new SessionService(store, ers, logger, closes, new SessionCookie(config), metrics, new LoginThrottle(store, logger, config), config);
   });
 
   /** Runs the close worker's job once, as its timer would. */
@@ -77,16 +81,16 @@ describe('SessionService', () => {
 
   it('a card without roles gets no session and its e-RS session is closed', async () => {
     ers.permissions = [];
-    await expect(sessions.login(TOKEN, null)).rejects.toMatchObject({ code: 'no-roles' });
+    await expect(sessions.login(TOKEN, null, ADDRESS)).rejects.toMatchObject({ code: 'no-roles' });
     await drainCloses();
     expect(ers.calls).toEqual(['A001 pro-xapi-session_1', 'A003 pro-xapi-session_1']);
   });
 
   it('a role switch is A003 of the old session, then A001, then A002, with a new cookie each step', async () => {
-    const login = await sessions.login(TOKEN, null);
-    const first = await sessions.chooseRole(login, CLINICIAN);
+    const login = await sessions.login(TOKEN, null, ADDRESS);
+    const first = await sessions.chooseRole(login, CLINICIAN, ADDRESS);
     expect(first.sessionId).not.toBe(login.sessionId);
-    const second = await sessions.chooseRole(first, ADMIN);
+    const second = await sessions.chooseRole(first, ADMIN, ADDRESS);
     expect(second.session.role).toEqual(ADMIN);
     expect(second.session.absoluteExpiresAtMs).toBe(login.session.absoluteExpiresAtMs);
     expect(ers.calls).toEqual([
@@ -100,17 +104,17 @@ describe('SessionService', () => {
   });
 
   it('choosing the selected role again only issues a new cookie value', async () => {
-    const chosen = await sessions.chooseRole(await sessions.login(TOKEN, null), CLINICIAN);
-    const again = await sessions.chooseRole(chosen, CLINICIAN);
+    const chosen = await sessions.chooseRole(await sessions.login(TOKEN, null, ADDRESS), CLINICIAN, ADDRESS);
+    const again = await sessions.chooseRole(chosen, CLINICIAN, ADDRESS);
     expect(again.sessionId).not.toBe(chosen.sessionId);
     expect(ers.calls).toHaveLength(2);
     expect(await store.get(chosen.sessionId)).toBeNull();
   });
 
   it('a lost A002 answer (e-RS then says 400: role already selected) is recovered by a switch', async () => {
-    const login = await sessions.login(TOKEN, null);
+    const login = await sessions.login(TOKEN, null, ADDRESS);
     ers.a002 = [new ErsRoleAlreadySelectedError()];
-    const chosen = await sessions.chooseRole(login, CLINICIAN);
+    const chosen = await sessions.chooseRole(login, CLINICIAN, ADDRESS);
     expect(chosen.session.role).toEqual(CLINICIAN);
     expect(ers.calls).toEqual([
       'A001 pro-xapi-session_1',
@@ -122,9 +126,9 @@ describe('SessionService', () => {
   });
 
   it('an A002 403 means the e-RS session is dead: session-expired, session ended, cookie cleared', async () => {
-    const login = await sessions.login(TOKEN, null);
+    const login = await sessions.login(TOKEN, null, ADDRESS);
     ers.a002 = [new ErsRoleRejectedError()];
-    const failure = await sessions.chooseRole(login, CLINICIAN).catch((error: unknown) => error);
+    const failure = await sessions.chooseRole(login, CLINICIAN, ADDRESS).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(GatewayError);
     expect(failure).toMatchObject({ code: 'session-expired', clearCookie: true });
     expect(await store.get(login.sessionId)).toBeNull();
@@ -133,14 +137,14 @@ describe('SessionService', () => {
   });
 
   it('signing out while A002 runs: when e-RS gave a new key, both keys are closed', async () => {
-    const login = await sessions.login(TOKEN, null);
+    const login = await sessions.login(TOKEN, null, ADDRESS);
     ers.a002 = ['pro-api-session:renamed'];
     const original = ers.selectRole.bind(ers);
     ers.selectRole = async (...args) => {
       await sessions.end(login.sessionId, 'logout');
       return original(...args);
     };
-    await expect(sessions.chooseRole(login, CLINICIAN)).rejects.toMatchObject({ code: 'no-session' });
+    await expect(sessions.chooseRole(login, CLINICIAN, ADDRESS)).rejects.toMatchObject({ code: 'no-session' });
     await drainCloses();
     expect(ers.calls.filter((call) => call.startsWith('A003')).sort()).toEqual([
       'A003 pro-api-session:renamed',
@@ -150,14 +154,14 @@ describe('SessionService', () => {
 
   it('an e-RS session that cannot be recorded (store down) is closed straight away', async () => {
     store.create = () => Promise.reject(new StoreUnavailableError());
-    await expect(sessions.login(TOKEN, null)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(sessions.login(TOKEN, null, ADDRESS)).rejects.toBeInstanceOf(StoreUnavailableError);
     await new Promise((resolve) => setImmediate(resolve));
     expect(ers.calls).toEqual(['A001 pro-xapi-session_1', 'A003 pro-xapi-session_1']);
   });
 
   it('signing in again ends the session the request had', async () => {
-    const first = await sessions.chooseRole(await sessions.login(TOKEN, null), CLINICIAN);
-    const second = await sessions.login(TOKEN, first.sessionId);
+    const first = await sessions.chooseRole(await sessions.login(TOKEN, null, ADDRESS), CLINICIAN, ADDRESS);
+    const second = await sessions.login(TOKEN, first.sessionId, ADDRESS);
     expect(await store.get(first.sessionId)).toBeNull();
     expect(second.session.role).toBeNull();
     await drainCloses();

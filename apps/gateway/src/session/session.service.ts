@@ -23,6 +23,7 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { GatewayError } from '../problem/gateway-error';
 import { endingSession } from '../problem/to-problem';
 import { UpstreamCloseService, describe } from '../upstream-close/upstream-close.service';
+import { LoginThrottle, type ThrottledLogin } from './login-throttle';
 import { SessionCookie } from './session-cookie';
 
 /** A session as the request that carries it sees it: the cookie value and what it leads to. */
@@ -47,25 +48,31 @@ export class SessionService {
     private readonly closes: UpstreamCloseService,
     private readonly cookie: SessionCookie,
     private readonly metrics: GatewayMetrics,
+    private readonly throttle: LoginThrottle,
     config: GatewayConfig,
   ) {
     // A switch waits for the old session's calls (at most their lease) and then its A003.
     this.switchDeadlineMs = config.ers.timeoutMs + 2 * config.ers.sessionTimeoutMs + 10_000;
   }
 
-  /** `POST /api/session`: ends any session the request has, then A001, then a new session. */
-  async login(ssoToken: string, currentSessionId: string | null): Promise<CurrentSession> {
-    const hadSession = currentSessionId !== null && (await this.end(currentSessionId, 'relogin'));
+  /**
+   * `POST /api/session`: the login throttle first (a refused login changes nothing), then ends any
+   * session the request has, then A001, then a new session.
+   */
+  async login(ssoToken: string, currentSessionId: string | null, clientAddress: string): Promise<CurrentSession> {
+    const admitted = await this.throttle.admit(clientAddress, ssoToken);
+    let hadSession = false;
     let opened: OpenedUpstreamSession;
     try {
-      opened = await this.timed('A001', () => this.ers.createSession(ssoToken));
+      hadSession = currentSessionId !== null && (await this.end(currentSessionId, 'relogin'));
+      opened = await this.createUpstream(ssoToken, admitted);
     } catch (error) {
       throw hadSession ? endingSession(error) : error;
     }
     if (opened.permissions.length === 0) {
       // e-RS opened a session the user cannot use: close it rather than leave it open.
       this.closes.recordEnded(await this.store.queueClose({ sessionKey: opened.sessionKey, ssoToken }, 'no-roles'));
-      throw new GatewayError('no-roles', 'This smartcard has no e-RS roles, so there is nothing to sign in to.', hadSession);
+      throw new GatewayError('no-roles', 'This smartcard has no e-RS roles, so there is nothing to sign in to.', { clearCookie: hadSession });
     }
     const sessionId = this.cookie.newSessionId();
     const session = await this.storeNew(sessionId, opened, ssoToken, null);
@@ -78,6 +85,7 @@ export class SessionService {
   async chooseRole(
     current: CurrentSession,
     choice: { businessFunction: string; orgIdentifier: string },
+    clientAddress: string,
   ): Promise<CurrentSession> {
     const role = current.session.roles.find(
       (held) => held.businessFunction === choice.businessFunction && held.orgIdentifier === choice.orgIdentifier,
@@ -85,9 +93,9 @@ export class SessionService {
     if (role === undefined) {
       throw new GatewayError('unknown-role', 'That business function and organisation is not one of your roles.');
     }
-    if (current.session.role === null) return this.selectFirstRole(current.sessionId, role);
+    if (current.session.role === null) return this.selectFirstRole(current.sessionId, role, clientAddress);
     if (sameRole(current.session.role, role)) return this.reissue(current.sessionId, role);
-    return this.switchRole(current, role);
+    return this.switchRole(current, role, clientAddress);
   }
 
   /** `DELETE /api/session` and every other end: local state goes now, the A003 follows. */
@@ -98,7 +106,7 @@ export class SessionService {
     return true;
   }
 
-  private async selectFirstRole(sessionId: string, role: GatewayRole): Promise<CurrentSession> {
+  private async selectFirstRole(sessionId: string, role: GatewayRole, clientAddress: string): Promise<CurrentSession> {
     const callId = randomUUID();
     const marked = await this.store.beginSessionCall(sessionId, callId);
     if (marked === null) throw new GatewayError('no-session', 'There is no session; sign in again.');
@@ -112,12 +120,12 @@ export class SessionService {
       if (error instanceof ErsRoleAlreadySelectedError) {
         // An earlier A002 reached e-RS but its answer did not reach us: e-RS allows one role
         // per session, so the only way on is a switch.
-        return this.switchRole({ sessionId, session: marked }, role);
+        return this.switchRole({ sessionId, session: marked }, role, clientAddress);
       }
       if (error instanceof ErsRoleRejectedError) {
         // We only ask for roles the user holds: a 403 here means the e-RS session is dead.
         await this.end(sessionId, 'session-expired');
-        throw new GatewayError('session-expired', 'Your e-RS session has ended; insert your card and sign in again.', true);
+        throw new GatewayError('session-expired', 'Your e-RS session has ended; insert your card and sign in again.', { clearCookie: true });
       }
       throw error;
     }
@@ -151,15 +159,17 @@ export class SessionService {
    * calls have ended, then A001 with the stored token (only after the A003 answer), then A002.
    * The old cookie stops working at once; the absolute lifetime carries over.
    */
-  private async switchRole(current: CurrentSession, role: GatewayRole): Promise<CurrentSession> {
+  private async switchRole(current: CurrentSession, role: GatewayRole, clientAddress: string): Promise<CurrentSession> {
     const { session } = current;
+    // A switch sends an A001 too: throttled like a sign-in, before anything ends.
+    const admitted = await this.throttle.admit(clientAddress, session.upstream.ssoToken);
     const ended = await this.store.end(current.sessionId, 'role-switch');
     if (ended === null) throw new GatewayError('no-session', 'There is no session; sign in again.');
     this.closes.recordEnded(ended);
     const ssoToken = session.upstream.ssoToken;
     try {
       await this.closes.closeNow(ended.upstreamId, this.switchDeadlineMs);
-      const opened = await this.timed('A001', () => this.ers.createSession(ssoToken));
+      const opened = await this.createUpstream(ssoToken, admitted);
       const held = opened.permissions.find((permission) => sameRole(permission, role));
       if (held === undefined) {
         this.closes.recordEnded(await this.store.queueClose({ sessionKey: opened.sessionKey, ssoToken }, 'role-switch'));
@@ -184,7 +194,7 @@ export class SessionService {
       return { sessionId: newSessionId, session: created };
     } catch (error) {
       if (error instanceof ErsTokenRejectedError || error instanceof ErsRoleRejectedError) {
-        throw new GatewayError('session-expired', 'Your smartcard session has ended; insert your card and sign in again.', true);
+        throw new GatewayError('session-expired', 'Your smartcard session has ended; insert your card and sign in again.', { clearCookie: true });
       }
       throw endingSession(error);
     }
@@ -224,6 +234,19 @@ export class SessionService {
         );
       }
       throw error;
+    }
+  }
+
+  /** A001, counted by the login throttle: a token e-RS refused keeps its failure. */
+  private async createUpstream(ssoToken: string, admitted: ThrottledLogin): Promise<OpenedUpstreamSession> {
+    let refused = false;
+    try {
+      return await this.timed('A001', () => this.ers.createSession(ssoToken));
+    } catch (error) {
+      refused = error instanceof ErsTokenRejectedError;
+      throw error;
+    } finally {
+      await this.throttle.settle(admitted, refused);
     }
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
+import { exchangeOf } from '../front-door/exchange';
 import { LoginDto } from './dto/login.dto';
 import { validateDto } from './dto/validate-dto';
 import { SessionCookie } from './session-cookie';
@@ -22,7 +23,7 @@ export class SmartcardStrategy extends PassportStrategy(Strategy, 'smartcard') {
 
   async validate(request: FastifyRequest): Promise<CurrentSession> {
     const { token } = validateDto(LoginDto, request.body ?? {});
-    return this.sessions.login(token, this.cookie.read(request));
+    return this.sessions.login(token, this.cookie.read(request), exchangeOf(request.raw)?.clientAddress ?? '');
   }
 }
 

@@ -20,6 +20,7 @@ export async function createSessionStore(config: GatewayConfig, logger: GatewayL
     idleTimeoutMs: config.session.idleTimeoutSeconds * 1000,
     absoluteTimeoutMs: config.session.absoluteTimeoutSeconds * 1000,
     inFlightLeaseMs: config.ers.timeoutMs + 5_000,
+    maxCallsPerSession: config.session.maxCallsPerSession,
   };
   if (config.store.kind === 'memory') return new MemorySessionStore(options);
   let lastError = '';
@@ -48,6 +49,12 @@ export async function createSessionStore(config: GatewayConfig, logger: GatewayL
     ...options,
     ownsConnection: true,
     keyCacheSize: config.store.keyCacheSize,
+    // Once per record: the record is dropped, so the cookie that led to it is plain no-session from then on.
+    onTampered: (upstreamId: string) =>
+      logger.error(
+        { event: 'session-record-rejected', upstream: upstreamId },
+        'a session record failed authentication (copied, moved or edited in Redis): dropped, answered as no session',
+      ),
     // A live session's record is the only copy of its e-RS key: one Redis dropped cannot be closed.
     onLostSessions: (count: number) =>
       logger.error(

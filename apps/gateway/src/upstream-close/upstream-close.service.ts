@@ -17,7 +17,8 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 
 const SWEEP_INTERVAL_MS = 1000;
 const CLAIM_INTERVAL_MS = 250;
-const BATCH = 20;
+/** Expired sessions ended per sweep step. */
+const SWEEP_BATCH = 20;
 /** A close retried this often has failed for about an hour: give up loudly. */
 const MAX_ATTEMPTS = 60;
 const MAX_BACKOFF_MS = 60_000;
@@ -38,6 +39,8 @@ export class UpstreamCloseService implements OnApplicationBootstrap, BeforeAppli
   private stopped = false;
   private storeDown = false;
   readonly claimLeaseMs: number;
+  /** Closes claimed at a time: as many as the A003 lane sends at once, so none waits out its lease. */
+  private readonly claimBatch: number;
 
   constructor(
     @InjectSessionStore() private readonly store: SessionStore,
@@ -48,6 +51,7 @@ export class UpstreamCloseService implements OnApplicationBootstrap, BeforeAppli
   ) {
     // Longer than an A003 may take, so a slow close is never claimed (and sent) twice.
     this.claimLeaseMs = config.ers.sessionTimeoutMs + 5_000;
+    this.claimBatch = config.ers.closeConcurrency;
   }
 
   onApplicationBootstrap(): void {
@@ -121,17 +125,17 @@ export class UpstreamCloseService implements OnApplicationBootstrap, BeforeAppli
 
   private async sweep(): Promise<void> {
     for (;;) {
-      const ended = await this.store.sweepExpired(BATCH);
+      const ended = await this.store.sweepExpired(SWEEP_BATCH);
       for (const session of ended) this.recordEnded(session);
-      if (ended.length < BATCH || this.stopped) return;
+      if (ended.length < SWEEP_BATCH || this.stopped) return;
     }
   }
 
   private async claimAndClose(): Promise<void> {
     for (;;) {
-      const claimed = await this.store.claimCloses(BATCH, this.claimLeaseMs);
+      const claimed = await this.store.claimCloses(this.claimBatch, this.claimLeaseMs);
       await Promise.all(claimed.map((close) => this.send(close)));
-      if (claimed.length < BATCH || this.stopped) return;
+      if (claimed.length < this.claimBatch || this.stopped) return;
     }
   }
 

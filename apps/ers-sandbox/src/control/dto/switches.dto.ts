@@ -7,6 +7,7 @@ const MAX_DELAY_MS = 600_000;
 export class FaultSwitchDto {
   @IsInt() @Min(1) count!: number;
   @IsOptional() @IsString() @IsNotEmpty() path?: string;
+  @IsOptional() @IsIn(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']) method?: string;
 }
 
 export class ErrorSwitchDto extends FaultSwitchDto {
