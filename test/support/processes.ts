@@ -54,8 +54,13 @@ async function startNode(
   requireBuilt(file);
   const [executable, ...args] = command as [string, ...string[]];
   const child = spawn(executable, args, {
-    // This Node first on PATH: the launcher runs `node`.
-    env: { PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, ...env },
+    // This Node first on PATH: the launcher runs `node`. ERS_GATEWAY_DIST runs the system tests
+    // against another build (e.g. the previous one, to see a finding's test fail there).
+    env: {
+      PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+      ...(process.env.ERS_GATEWAY_DIST === undefined ? {} : { ERS_GATEWAY_DIST: process.env.ERS_GATEWAY_DIST }),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
