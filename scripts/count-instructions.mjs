@@ -150,8 +150,10 @@ async function countOnce(kind, run) {
     const one = (index) =>
       new Promise((resolve, reject) => {
         const request = http.request({ host: '127.0.0.1', port, path: requestPath, headers: { cookie: cookies[index % cookies.length], 'x-csrf': '1' }, agent }, (response) => {
-          response.resume();
-          response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`status ${response.statusCode}`))));
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`status ${response.statusCode}: ${body.slice(0, 200)}`))));
         });
         request.on('error', reject);
         request.end();

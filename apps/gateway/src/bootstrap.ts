@@ -152,6 +152,8 @@ async function configureApp(app: NestFastifyApplication, config: GatewayConfig):
       index: ['index.html'],
       setHeaders: (response) => {
         response.header('content-security-policy', csp);
+        // A page of ours keeps its own browsing context group (ASVS 5.0 3.4.8).
+        response.header('cross-origin-opener-policy', 'same-origin');
       },
     });
   }

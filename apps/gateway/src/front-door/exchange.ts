@@ -71,6 +71,9 @@ export class AnswerHeaders {
       ['x-content-type-options', 'nosniff'],
       ['referrer-policy', 'no-referrer'],
       ['x-frame-options', 'DENY'],
+      // Nothing the gateway answers is a page to render (static pages get their own policy): e-RS
+      // content (attachments, PDFs) and problems load nothing, run nothing and are never framed.
+      ['content-security-policy', "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox"],
       // One year, subdomains of the gateway's own host included (ASVS 5.0 3.4.1). Only when the
       // gateway is served over HTTPS: over plain HTTP browsers ignore it anyway.
       ...(hsts ? [['strict-transport-security', 'max-age=31536000; includeSubDomains'] as const] : []),
