@@ -52,12 +52,14 @@ export function buildOpenApiDocument(app: INestApplication, cookieName: string):
     parameters: [{ name: 'path', in: 'path' as const, required: true, schema: { type: 'string' } }],
     responses: {
       default: { description: "e-RS's answer, streamed" },
-      '400': problemResponse(['invalid-path']),
+      '400': problemResponse(['invalid-request', 'invalid-path']),
       '401': problemResponse(['no-session', 'session-expired']),
       '403': problemResponse(['csrf', 'origin', 'role-not-selected', 'forbidden-path']),
+      '405': problemResponse(['method-not-allowed']),
       '413': problemResponse(['payload-too-large']),
+      '429': problemResponse(['too-many-calls']),
       '502': problemResponse(['upstream-unavailable']),
-      '503': problemResponse(['store-unavailable']),
+      '503': problemResponse(['store-unavailable', 'draining']),
       '504': problemResponse(['upstream-timeout']),
     },
   };
