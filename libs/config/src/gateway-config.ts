@@ -45,6 +45,8 @@ export class HttpConfig {
   readonly maxConnections!: number | null;
   /** The operators' listener (`/metrics`, health); null: none. */
   readonly opsPort!: number | null;
+  /** Its address (an internal interface, typically); `host` unless `OPS_HOST` is set. */
+  readonly opsHost!: string;
   /** Exact origins allowed to call `/api`, normalised (`https://host[:port]`); empty: same origin only. */
   readonly allowedOrigins!: readonly string[];
   /** Absolute path of the folder served at `/`, or null when nothing is served. */

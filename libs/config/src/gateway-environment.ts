@@ -92,6 +92,7 @@ export const ENV_FORMATS = {
   KEEP_ALIVE_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
   MAX_CONNECTIONS: integer(1, 10_000_000),
   OPS_PORT: integer(0, MAX_PORT),
+  OPS_HOST: host,
   LOG_LEVEL: oneOf(LOG_LEVELS),
   STATIC_DIR: path,
   // Origins the served pages may also connect to (their CSP connect-src), e.g. the demo's sandbox.
@@ -154,6 +155,7 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.KEEP_ALIVE_TIMEOUT_MS) KEEP_ALIVE_TIMEOUT_MS?: string;
   @IsOptional() @Env(ENV_FORMATS.MAX_CONNECTIONS) MAX_CONNECTIONS?: string;
   @IsOptional() @Env(ENV_FORMATS.OPS_PORT) OPS_PORT?: string;
+  @IsOptional() @Env(ENV_FORMATS.OPS_HOST) OPS_HOST?: string;
   @IsOptional() @Env(ENV_FORMATS.LOG_LEVEL) LOG_LEVEL?: string;
   @IsOptional() @Env(ENV_FORMATS.STATIC_DIR) STATIC_DIR?: string;
   @IsOptional() @Env(ENV_FORMATS.STATIC_CONNECT_SRC) STATIC_CONNECT_SRC?: string;
@@ -199,6 +201,7 @@ export const GATEWAY_VARIABLES = [
   'KEEP_ALIVE_TIMEOUT_MS',
   'MAX_CONNECTIONS',
   'OPS_PORT',
+  'OPS_HOST',
   'LOG_LEVEL',
   'STATIC_DIR',
   'STATIC_CONNECT_SRC',

@@ -67,6 +67,7 @@ describe('loadGatewayConfig: defaults', () => {
       keepAliveTimeoutMs: 72_000,
       maxConnections: null,
       opsPort: null,
+      opsHost: '0.0.0.0',
       allowedOrigins: [],
       staticDir: null,
     });
@@ -290,6 +291,7 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['MAX_CONNECTIONS', '500', (c: ReturnType<typeof load>) => c.http.maxConnections, 500],
     ['OPS_PORT', '9464', (c: ReturnType<typeof load>) => c.http.opsPort, 9464],
     ['OPS_PORT', '0', (c: ReturnType<typeof load>) => c.http.opsPort, 0],
+    ['OPS_HOST', '10.0.0.5', (c: ReturnType<typeof load>) => c.http.opsHost, '10.0.0.5'],
     ['MAX_CALLS_PER_SESSION', '4', (c: ReturnType<typeof load>) => c.session.maxCallsPerSession, 4],
     ['LOGIN_TOKEN_FAILURES', '10', (c: ReturnType<typeof load>) => c.loginThrottle.tokenFailures, 10],
     ['LOGIN_TOKEN_WINDOW_S', '60', (c: ReturnType<typeof load>) => c.loginThrottle.tokenWindowSeconds, 60],

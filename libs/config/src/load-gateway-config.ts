@@ -152,7 +152,7 @@ export function loadGatewayConfig(
   const headersTimeoutMs = value('HEADERS_TIMEOUT_MS') ?? 10_000;
   const port = value('PORT') ?? 3000;
   const opsPort = value('OPS_PORT') ?? null;
-  if (opsPort !== null && opsPort !== 0 && opsPort === port) {
+  if (opsPort !== null && opsPort !== 0 && opsPort === port && (value('OPS_HOST') ?? value('HOST')) === value('HOST')) {
     problem('OPS_PORT', `must differ from PORT (${port}): the operations listener is a second listener`);
   }
 
@@ -165,6 +165,7 @@ export function loadGatewayConfig(
     nodeEnv,
     http: new HttpConfig({
       host: value('HOST') ?? '0.0.0.0',
+      opsHost: value('OPS_HOST') ?? value('HOST') ?? '0.0.0.0',
       port,
       trustProxyHops: value('TRUST_PROXY') ?? 0,
       maxBodyBytes: value('MAX_BODY_BYTES') ?? 10_485_760,

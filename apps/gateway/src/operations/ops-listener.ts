@@ -28,7 +28,7 @@ export class OpsListener implements OnApplicationShutdown {
     private readonly config: GatewayConfig,
   ) {}
 
-  /** Listens on `OPS_PORT` (0: a free port) at `HOST`; resolves with the port. */
+  /** Listens on `OPS_PORT` (0: a free port) at `OPS_HOST`; resolves with the port. */
   async listen(): Promise<number> {
     const port = this.config.http.opsPort;
     if (port === null) throw new Error('OPS_PORT is not set');
@@ -41,7 +41,7 @@ export class OpsListener implements OnApplicationShutdown {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, this.config.http.host, () => resolve());
+      server.listen(port, this.config.http.opsHost, () => resolve());
     });
     return (server.address() as AddressInfo).port;
   }
