@@ -18,5 +18,8 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 USER node
 EXPOSE 3000
+# The gateway's readiness (the sandbox service in docker-compose.yml sets its own).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The gateway's launcher: the same file (and V8 flags) the tests and benchmarks start.
 CMD ["bin/ers-gateway"]

@@ -69,7 +69,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['libs/config/**/*.ts', 'apps/*/src/main.ts', 'test/**/*.ts', '**/*.spec.ts', '**/*.test.ts', 'vitest.config.ts'],
+    files: ['libs/config/**/*.ts', 'apps/*/src/main.ts', 'test/**/*.ts', '**/*.spec.ts', '**/*.test.ts', 'vitest.config.mts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -96,8 +96,9 @@ await waitFor(`http://127.0.0.1:${gatewayPort}/health/ready`);
 
 const lines = [
   '',
-  `e-RS session gateway demo on http://localhost:${gatewayPort}  (store: ${redis ? 'redis' : 'memory'})`,
-  `e-RS sandbox on ${sandboxUrl}/ers-api  (controls: ${sandboxUrl}/_sandbox)`,
+  `e-RS session gateway demo (session store: ${redis ? 'redis' : 'memory'}):  http://localhost:${gatewayPort}`,
+  `the sandbox's test smartcards:                    ${sandboxUrl}/_sandbox/cards`,
+  `what e-RS received, newest last:                  ${sandboxUrl}/_sandbox/requests`,
   '',
   'Test smartcards:',
   ...cards.map(

@@ -47,4 +47,7 @@ copyFileSync(join(nhsuk, 'assets', 'images', 'favicon.svg'), join(out, 'favicon.
 copyFileSync(join(nhsuk, 'assets', 'images', 'favicon.ico'), join(out, 'favicon.ico'));
 copyFileSync(join(here, 'src', 'index.html'), join(out, 'index.html'));
 copyFileSync(join(here, 'src', 'app.css'), join(out, 'app.css'));
+// Where the page finds the sandbox (its simulated Identity Agent): the default ports, as
+// docker-compose.yml publishes them. `npm start` writes the one it started.
+writeFileSync(join(out, 'demo-config.json'), `${JSON.stringify({ sandboxUrl: 'http://localhost:3001' })}\n`);
 process.stdout.write(`demo SPA built in ${out}\n`);

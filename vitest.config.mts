@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const lib = (name: string): string => join(__dirname, 'libs', name, 'src', 'index.ts');
+const lib = (name: string): string => join(import.meta.dirname, 'libs', name, 'src', 'index.ts');
 
 // SWC compiles the tests so decorator metadata (Nest DI, class-validator) matches tsc's output.
 const plugins = [
