@@ -279,8 +279,15 @@ describe('errors the gateway answers with', () => {
       expect(await upstreamCalls()).toBe(0);
     });
 
-    it('passes a 403 OperationOutcome (wrong role) through byte for byte; the session stays', async () => {
+    /** What e-RS received for this session key, in order (`A008 403`, `A002 400`…), its close (A003) aside. */
+    const upstreamTrail = async (sessionKey: string): Promise<string[]> =>
+      (await env.control.requests())
+        .filter((r) => r.sessionKey === sessionKey && r.operation !== 'A003')
+        .map((r) => `${r.operation ?? r.path} ${r.status}`);
+
+    it('passes a 403 OperationOutcome (wrong role) through byte for byte after one A002 found the session alive; the session stays', async () => {
       const user = await signedIn();
+      const [live] = (await env.control.sessions()).filter((s) => s.state === 'active').slice(-1);
       await env.control.clearRequests();
       const answer = await user.ers('POST', 'STU3/v1/ReferralRequest/$ers.fetchworklist', {
         headers: { 'content-type': 'application/fhir+json' },
@@ -290,16 +297,20 @@ describe('errors the gateway answers with', () => {
       expect(answer.json.resourceType).toBe('OperationOutcome');
       expect(String(answer.headers['content-type'])).toMatch(/fhir\+json/);
       expect(Number(answer.headers['content-length'])).toBe(answer.body.length);
+      expect(await upstreamTrail(live!.sessionKey)).toEqual(['A008 403', 'A002 400']);
       expect((await user.session()).status).toBe(200);
+      expect((await user.ers('GET', 'STU3/v1/CodeSystem/SPECIALTY')).status).toBe(200);
     });
 
-    it('a bare 403 means the e-RS session is gone: 401 session-expired, cookie cleared, session ended', async () => {
+    it('a 403 on a session e-RS no longer knows: one A002 finds it dead, 401 session-expired, cookie cleared, session ended', async () => {
       const user = await signedIn();
       const cookieBefore = user.cookie;
       const [live] = (await env.control.sessions()).filter((s) => s.state === 'active').slice(-1);
       await env.control.expire(live!.sessionKey);
+      await env.control.clearRequests();
       const answer = await user.ers('GET', 'STU3/v1/CodeSystem/SPECIALTY');
       expectProblem(answer, 401, 'session-expired');
+      expect(await upstreamTrail(live!.sessionKey)).toEqual(['A004 403', 'A002 403']);
       expect(String(answer.headers['set-cookie'])).toMatch(/^ers-session=; .*Max-Age=0/);
       expect(user.cookie).toBeNull();
       const stale = new Browser(gateway);

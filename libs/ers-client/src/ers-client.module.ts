@@ -28,6 +28,7 @@ class ErsClientCoreModule implements OnModuleDestroy {
     // Keep-alive sockets would otherwise hold the process open after shutdown.
     this.lanes.logins.destroy();
     this.lanes.closes.destroy();
+    this.lanes.checks.destroy();
   }
 }
 

@@ -20,6 +20,11 @@ export interface ErsClientOptions {
   loginConcurrency?: number;
   /** A003 in flight at once, on their own connection pool (8 by default); more wait. */
   closeConcurrency?: number;
+  /**
+   * Liveness checks (`checkSession`) in flight at once, on their own pool (4 by default), so a
+   * burst of 403s cannot take the sign-ins' slots; more wait a little, then are refused.
+   */
+  checkConcurrency?: number;
 }
 
 /** Absent and null mean the same (so `GatewayConfig.ers.tls` can be passed as it is). */

@@ -20,6 +20,18 @@ export interface ErsSessionClient {
     ssoToken: string,
     role: { businessFunction: string; orgIdentifier: string },
   ): Promise<RoleSelected>;
+  /**
+   * Is this e-RS session still alive? Asked when a business endpoint answers 403, which since
+   * 5 November 2024 carries an OperationOutcome whether the session died or the role may not make
+   * the call. Sends A002 again with the role already selected: a live session refuses a second
+   * role (400, SCAL A002-03), a dead one is refused (403). Never changes the session.
+   * Throws an `ErsClientError` when the answer tells neither (timeout, 5xx, lane full).
+   */
+  checkSession(
+    sessionKey: string,
+    ssoToken: string,
+    role: { businessFunction: string; orgIdentifier: string },
+  ): Promise<SessionLiveness>;
   /** A003. e-RS 403 means the session was already dead: that is `already-ended`, not an error. */
   deleteSession(sessionKey: string): Promise<'deleted' | 'already-ended'>;
 }
@@ -33,6 +45,9 @@ export interface OpenedUpstreamSession {
   user: Omit<ErsUser, 'permissions'>;
   permissions: ErsPermission[];
 }
+
+/** What `checkSession` found: the e-RS session answers, or e-RS no longer knows it. */
+export type SessionLiveness = 'live' | 'dead';
 
 export interface RoleSelected {
   sessionKey: string;

@@ -2,11 +2,12 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErsClientModule } from './ers-client.module';
 import { ErsClientOptions } from './ers-client.options';
 import { ErsSessionClient } from './ers-session-client.port';
 import {
+  ErsBusyError,
   ErsClientError,
   ErsRejectedError,
   ErsRoleAlreadySelectedError,
@@ -287,6 +288,67 @@ describe('ProfessionalSessionClient A002 selectRole', () => {
     expect(error).toBeInstanceOf(ErsUnexpectedResponseError);
     expect(error).toMatchObject({ operation: 'A002', status });
     expect(stub.received).toHaveLength(1);
+  });
+});
+
+describe('ProfessionalSessionClient checkSession (is the e-RS session alive?)', () => {
+  it('sends the A002 of the role already selected, exactly as a role selection is sent', async () => {
+    stub.answer(400);
+    await client.checkSession(SESSION_KEY, TOKEN, ROLE);
+    const request = stub.last();
+    expect(request.method).toBe('PUT');
+    expect(request.url).toBe(`/ers-api/v1/ProfessionalSession/${encodeURIComponent(SESSION_KEY)}`);
+    expect(JSON.parse(request.body)).toEqual({ typeInfo: 'uk.nhs.ers.xapi.dto.v1.session.ProfessionalSession', token: TOKEN, permission: ROLE });
+    expect(rawHeader(request, 'XAPI_ASID')).toBe(ASID);
+    expect(rawHeader(request, 'HTTP_X_SESSION_KEY')).toBe(SESSION_KEY);
+  });
+
+  it.each([
+    [400, undefined, 'live'],
+    [200, professionalSession(SESSION_KEY, PERMISSION), 'live'],
+    [403, undefined, 'dead'],
+  ] as const)('reads %i as %s', async (status, body, liveness) => {
+    stub.answer(status, body);
+    expect(await client.checkSession(SESSION_KEY, TOKEN, ROLE)).toBe(liveness);
+    expect(stub.received).toHaveLength(1);
+  });
+
+  it.each([500, 401, 404])('cannot tell from %i: ErsUnexpectedResponseError, never retried', async (status) => {
+    stub.answer(status);
+    const error = await failure(client.checkSession(SESSION_KEY, TOKEN, ROLE));
+    expect(error).toBeInstanceOf(ErsUnexpectedResponseError);
+    expect(error).toMatchObject({ operation: 'A002', status });
+    expect(stub.received).toHaveLength(1);
+  });
+
+  it('has a lane of its own: checks go through while sign-ins fill theirs, and a burst of checks never takes a sign-in\'s slot', async () => {
+    const slow = new StubErs();
+    const held: ServerResponse[] = [];
+    slow.handler = (req, res) => {
+      if (req.method === 'PUT') res.writeHead(400).end();
+      else held.push(res);
+    };
+    const module = await Test.createTestingModule({
+      imports: [ErsClientModule.forRoot({ baseUrl: await slow.start(), asid: ASID, timeoutMs: 5000, loginConcurrency: 1, checkConcurrency: 1 })],
+    }).compile();
+    const lanes = module.get<ErsSessionClient>(ErsSessionClient);
+    try {
+      const signIns = [0, 1, 2, 3, 4].map(() => caught(lanes.createSession(TOKEN)));
+      await vi.waitFor(() => expect(held).toHaveLength(1));
+      // The sign-ins' lane is full (one running, four waiting): a sixth sign-in is refused…
+      expect(await caught(lanes.createSession(TOKEN))).toBeInstanceOf(ErsBusyError);
+      // …and a liveness check still goes out and is answered.
+      expect(await lanes.checkSession(SESSION_KEY, TOKEN, ROLE)).toBe('live');
+      for (const res of held.splice(0)) res.writeHead(403).end();
+      await vi.waitFor(() => {
+        for (const res of held.splice(0)) res.writeHead(403).end();
+        expect(slow.received.filter((r) => r.method === 'POST')).toHaveLength(5);
+      });
+      await Promise.all(signIns);
+    } finally {
+      await module.close();
+      await slow.stop();
+    }
   });
 });
 

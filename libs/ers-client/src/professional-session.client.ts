@@ -11,7 +11,7 @@ import {
 } from '@libs/ers-contract';
 import { firstValueFrom } from 'rxjs';
 import { ErsClientOptions, InjectErsClientOptions } from './ers-client.options';
-import type { ErsSessionClient, OpenedUpstreamSession, RoleSelected } from './ers-session-client.port';
+import type { ErsSessionClient, OpenedUpstreamSession, RoleSelected, SessionLiveness } from './ers-session-client.port';
 import {
   ErsBusyError,
   ErsRejectedError,
@@ -41,6 +41,8 @@ interface SessionCall {
   body?: CreateProfessionalSessionRequest | SelectRoleRequest;
   /** Values that must never reach an error: the token and the session key of this call. */
   secrets: string[];
+  /** A001/A002 go on `logins`, A003 on `closes`, liveness checks on `checks`. */
+  lane: keyof ErsSessionLanes;
 }
 
 /**
@@ -63,6 +65,7 @@ export class ProfessionalSessionClient implements ErsSessionClient {
       path: PROFESSIONAL_SESSION_PATH,
       body: { typeInfo: PROFESSIONAL_SESSION_TYPE_INFO, token: ssoToken },
       secrets: [ssoToken],
+      lane: 'logins',
     });
     switch (answer.status) {
       case 201:
@@ -81,17 +84,7 @@ export class ProfessionalSessionClient implements ErsSessionClient {
     ssoToken: string,
     role: { businessFunction: string; orgIdentifier: string },
   ): Promise<RoleSelected> {
-    const answer = await this.send('A002', {
-      method: 'PUT',
-      path: professionalSessionPath(sessionKey),
-      sessionKey,
-      body: {
-        typeInfo: PROFESSIONAL_SESSION_TYPE_INFO,
-        token: ssoToken,
-        permission: { businessFunction: role.businessFunction, orgIdentifier: role.orgIdentifier },
-      },
-      secrets: [ssoToken, sessionKey],
-    });
+    const answer = await this.send('A002', this.selectRoleCall(sessionKey, ssoToken, role, 'logins'));
     switch (answer.status) {
       case 200:
         return readAnswer('A002', answer, (body) => readRoleSelected(body, sessionKey, role));
@@ -106,12 +99,32 @@ export class ProfessionalSessionClient implements ErsSessionClient {
     }
   }
 
+  async checkSession(
+    sessionKey: string,
+    ssoToken: string,
+    role: { businessFunction: string; orgIdentifier: string },
+  ): Promise<SessionLiveness> {
+    const answer = await this.send('A002', this.selectRoleCall(sessionKey, ssoToken, role, 'checks'));
+    switch (answer.status) {
+      // A live session refuses a second role (SCAL A002-03); one that took it again is live too.
+      case 400:
+      case 200:
+        return 'live';
+      // A001-A003 still answer a dead or unknown session with a bare 403 (unchanged in 2024).
+      case 403:
+        return 'dead';
+      default:
+        throw new ErsUnexpectedResponseError('A002', answer.status);
+    }
+  }
+
   async deleteSession(sessionKey: string): Promise<'deleted' | 'already-ended'> {
     const answer = await this.send('A003', {
       method: 'DELETE',
       path: professionalSessionPath(sessionKey),
       sessionKey,
       secrets: [sessionKey],
+      lane: 'closes',
     });
     switch (answer.status) {
       case 200:
@@ -128,6 +141,26 @@ export class ProfessionalSessionClient implements ErsSessionClient {
     }
   }
 
+  private selectRoleCall(
+    sessionKey: string,
+    ssoToken: string,
+    role: { businessFunction: string; orgIdentifier: string },
+    lane: 'logins' | 'checks',
+  ): SessionCall {
+    return {
+      method: 'PUT',
+      path: professionalSessionPath(sessionKey),
+      sessionKey,
+      body: {
+        typeInfo: PROFESSIONAL_SESSION_TYPE_INFO,
+        token: ssoToken,
+        permission: { businessFunction: role.businessFunction, orgIdentifier: role.orgIdentifier },
+      },
+      secrets: [ssoToken, sessionKey],
+      lane,
+    };
+  }
+
   private async send(operation: ErsOperation, call: SessionCall): Promise<ErsAnswer> {
     const { timeoutMs } = this.options;
     // axios's `timeout` restarts with socket activity; this signal is the whole-call deadline.
@@ -139,8 +172,8 @@ export class ProfessionalSessionClient implements ErsSessionClient {
     };
     if (call.body !== undefined) headers['Content-Type'] = 'application/json';
     if (call.sessionKey !== undefined) headers[ERS_SESSION_KEY_HEADER] = call.sessionKey;
-    // A001/A002 and A003 each on their own lane: a flood of sign-ins cannot hold the closes' sockets.
-    const lane = operation === 'A003' ? this.lanes.closes : this.lanes.logins;
+    // Each kind on its own lane: a flood of sign-ins cannot hold the closes' sockets, nor 403s the sign-ins'.
+    const lane = this.lanes[call.lane];
     try {
       const response = await lane.run(operation, deadline, timeoutMs, () => firstValueFrom(
         this.http.request<unknown>({

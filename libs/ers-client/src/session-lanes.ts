@@ -5,7 +5,7 @@ import { ErsBusyError, ErsTimeoutError, type ErsOperation } from './errors';
 
 export type ErsHttpAgent = HttpAgent | HttpsAgent;
 
-/** Injection token of the session client's two lanes. */
+/** Injection token of the session client's lanes. */
 export const ERS_SESSION_LANES = Symbol('ErsSessionLanes');
 
 /** How many calls may wait for a login lane's slot, per slot. */
@@ -67,22 +67,26 @@ export class ErsLane {
 }
 
 /**
- * The session client's lanes: A001/A002 (`logins`) and A003 (`closes`), each with its own
- * connection pool and limit, so a flood of sign-ins cannot hold the sockets the closes need (and
- * neither shares the proxy's pool).
+ * The session client's lanes: A001/A002 (`logins`), A003 (`closes`) and the liveness checks'
+ * A002 (`checks`), each with its own connection pool and limit, so a flood of sign-ins cannot
+ * hold the sockets the closes need, a burst of 403s cannot hold the sign-ins' (and none shares
+ * the proxy's pool).
  */
 export interface ErsSessionLanes {
   logins: ErsLane;
   closes: ErsLane;
+  checks: ErsLane;
 }
 
 export function createErsSessionLanes(options: ErsClientOptions): ErsSessionLanes {
   const logins = options.loginConcurrency ?? 16;
   const closes = options.closeConcurrency ?? 8;
+  const checks = options.checkConcurrency ?? 4;
   return {
     logins: new ErsLane(createErsHttpAgent(options, logins), logins, logins * LOGIN_QUEUE_PER_SLOT),
     // Closes come from the close worker, a few at a time: they wait rather than fail.
     closes: new ErsLane(createErsHttpAgent(options, closes), closes, Number.MAX_SAFE_INTEGER),
+    checks: new ErsLane(createErsHttpAgent(options, checks), checks, checks * LOGIN_QUEUE_PER_SLOT),
   };
 }
 

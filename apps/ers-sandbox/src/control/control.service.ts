@@ -27,6 +27,8 @@ export interface SessionView {
   callsInFlight: number;
   /** A003s that arrived while a call on it was in flight (an e-RS rule broken: must stay 0). */
   a003WhileCallsInFlight: number;
+  /** Business calls on it answered 403 (each may be followed by one A002 checking the session). */
+  forbiddenCount: number;
 }
 
 export interface UploadView {
@@ -183,6 +185,7 @@ export class ControlService {
       callCount: session.callCount,
       callsInFlight: session.callsInFlight,
       a003WhileCallsInFlight: session.a003WhileCallsInFlight,
+      forbiddenCount: session.forbiddenCount,
     };
   }
 }

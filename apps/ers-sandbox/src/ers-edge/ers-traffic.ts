@@ -17,6 +17,8 @@ import { Switches, type ErrorSwitchStatus } from '../state/switches';
 import { FHIR_JSON, isErsPath } from './ers-route';
 import { exactHeader, headerPairs } from './raw-headers';
 
+const SESSION_OPERATIONS: ReadonlySet<string> = new Set(['A001', 'A002', 'A003']);
+
 const FAULT_OUTCOMES: Record<ErrorSwitchStatus, { issue: string; key: string; text: string }> = {
   429: { issue: 'throttled', key: 'TOO_MANY_REQUESTS', text: 'Too many requests' },
   500: { issue: 'exception', key: 'INTERNAL_SERVER_ERROR', text: 'Internal server error (sandbox error switch)' },
@@ -136,6 +138,10 @@ export class ErsTraffic implements BeforeApplicationShutdown {
       if (record.outcome === 'pending') {
         record.outcome = reply.raw.writableFinished ? 'answered' : 'aborted';
         if (reply.raw.headersSent) record.status = reply.raw.statusCode;
+      }
+      const operation = record.operation;
+      if (record.status === 403 && record.sessionKey !== null && operation !== null && !SESSION_OPERATIONS.has(operation)) {
+        this.sessions.noteForbidden(record.sessionKey);
       }
       this.log?.info(
         { seq: record.seq, operation: record.operation, method: record.method, status: record.status, outcome: record.outcome, ms: record.durationMs },

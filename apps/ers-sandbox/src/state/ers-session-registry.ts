@@ -26,6 +26,8 @@ export interface ErsSession {
    * client must not do that. The gateway's tests require this to stay 0.
    */
   a003WhileCallsInFlight: number;
+  /** Business calls on it answered 403: a client may check such a session with one A002 each. */
+  forbiddenCount: number;
 }
 
 /** Sessions, the A003 attempts per key, and which cards are out of their readers. */
@@ -51,6 +53,7 @@ export class ErsSessionRegistry {
       callCount: 0,
       callsInFlight: 0,
       a003WhileCallsInFlight: 0,
+      forbiddenCount: 0,
     };
     this.sessions.push(session);
     this.byKey.set(session.key, session);
@@ -90,6 +93,11 @@ export class ErsSessionRegistry {
     this.a003Attempts.set(key, (this.a003Attempts.get(key) ?? 0) + 1);
     const session = this.byKey.get(key);
     if (session !== undefined && session.callsInFlight > 0) session.a003WhileCallsInFlight += 1;
+  }
+
+  noteForbidden(key: string): void {
+    const session = this.byKey.get(key);
+    if (session !== undefined) session.forbiddenCount += 1;
   }
 
   /** A call (other than A003) on this key started being answered; `callEnded` when it is done. */

@@ -15,6 +15,7 @@ import { SessionCookie } from '../session/session-cookie';
 import { SessionService } from '../session/session.service';
 import { describe } from '../upstream-close/upstream-close.service';
 import { checkedErsPath } from './ers-path';
+import { ErsSessionLiveness, type LivenessVerdict } from './ers-session-liveness';
 
 /** An authorisation 403 carries an OperationOutcome of a few hundred bytes; more is not a 403 body. */
 const MAX_403_BODY_BYTES = 1024 * 1024;
@@ -61,6 +62,7 @@ export class ErsProxyService {
     @InjectSessionStore() private readonly store: SessionStore,
     @InjectLogger() private readonly logger: GatewayLogger,
     private readonly sessions: SessionService,
+    private readonly liveness: ErsSessionLiveness,
     private readonly cookie: SessionCookie,
     private readonly problems: ProblemWriter,
     readonly answerHeaders: AnswerHeaders,
@@ -166,18 +168,26 @@ export class ErsProxyService {
       }
       throw error;
     }
-    this.release(grant);
     const forbidden = call.forbidden;
-    if (forbidden !== null) {
-      const body = forbidden.body();
-      if (body.length === 0) {
-        // e-RS answers a dead, expired or unknown session key with a bare 403 (no body).
-        await this.sessions.end(grant.sessionId, 'session-expired');
-        throw new GatewayError('session-expired', 'Your e-RS session has ended; insert your card and sign in again.', { clearCookie: true });
-      }
-      forbidden.headers['Content-Length'] = String(body.length);
-      call.response.writeHead(403, Object.assign(this.answerHeaders.for(call), forbidden.headers)).end(body);
+    if (forbidden === null) {
+      this.release(grant);
+      return;
     }
+    // A 403 is e-RS's answer to the call or the sign of a dead session, with or without a body:
+    // the session is asked (one A002) while this call still counts as in flight on it.
+    let verdict: LivenessVerdict;
+    try {
+      verdict = await this.liveness.check(grant.sessionId, grant.upstreamId);
+    } finally {
+      this.release(grant);
+    }
+    if (verdict === 'dead') {
+      await this.sessions.end(grant.sessionId, 'session-expired');
+      throw new GatewayError('session-expired', 'Your e-RS session has ended; insert your card and sign in again.', { clearCookie: true });
+    }
+    const body = forbidden.body();
+    forbidden.headers['Content-Length'] = String(body.length);
+    call.response.writeHead(403, Object.assign(this.answerHeaders.for(call), forbidden.headers)).end(body);
   }
 
   /** e-RS's `Location` points into e-RS; the browser needs the same resource through us. */
@@ -224,8 +234,8 @@ export class ErsProxyService {
 }
 
 /**
- * One proxied call, and where its answer goes. A 403 is collected (a bare 403 means the e-RS
- * session is dead, which the gateway must answer itself); any other answer takes over the raw
+ * One proxied call, and where its answer goes. A 403 is collected (it may mean the e-RS session
+ * is dead, which the gateway must then answer itself); any other answer takes over the raw
  * response: the headers every answer carries plus e-RS's allowed ones.
  */
 export class ErsCall extends Exchange implements ForwardSink {

@@ -28,7 +28,7 @@ export class GatewayMetrics {
 
   readonly upstreamDuration = new SeriesHistogram(
     'ersgw_upstream_request_duration_seconds',
-    'Time until e-RS answered (headers), by operation (A001, A002, A003, proxy)',
+    'Time until e-RS answered (headers), by operation (A001, A002, A003, check, proxy)',
     ['operation'] as const,
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 180],
     this.registry,
@@ -41,6 +41,13 @@ export class GatewayMetrics {
     name: 'ersgw_upstream_errors_total',
     help: 'e-RS calls that failed, by operation and kind (timeout, unavailable, unexpected)',
     labelNames: ['operation', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sessionChecks = new Counter({
+    name: 'ersgw_ers_session_checks_total',
+    help: 'Liveness checks (A002) of e-RS sessions that answered a proxied call with 403, by verdict (live, dead, unknown)',
+    labelNames: ['verdict'] as const,
     registers: [this.registry],
   });
 

@@ -42,6 +42,11 @@ class FakeErs implements ErsSessionClient {
     return { sessionKey: answer ?? sessionKey, permission: role.businessFunction === ADMIN.businessFunction ? ADMIN : CLINICIAN };
   }
 
+  async checkSession(sessionKey: string): Promise<'live'> {
+    this.calls.push(`check ${sessionKey}`);
+    return 'live';
+  }
+
   async deleteSession(sessionKey: string): Promise<'deleted'> {
     this.calls.push(`A003 ${sessionKey}`);
     return 'deleted';
