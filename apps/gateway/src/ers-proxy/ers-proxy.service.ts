@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Readable, Transform, type TransformCallback, pipeline } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { GatewayConfig } from '@libs/config';
 import { type AnswerWriter, ErsClientError, ErsForwarder, type ForwardSink, type ForwardedHead } from '@libs/ers-client';
@@ -228,8 +228,7 @@ export class ErsProxyService {
     }
     if (request.headers['transfer-encoding'] === undefined) return null;
     call.watchUpload(this.uploadStallMs);
-    // pipeline, not pipe: a browser that goes away must fail the body e-RS is reading, not leave it open.
-    return pipeline(request, new ByteLimit(this.maxBodyBytes), ignore);
+    return limitedBody(request, this.maxBodyBytes);
   }
 }
 
@@ -338,8 +337,25 @@ class ByteLimit extends Transform {
   }
 }
 
-/** pipeline's callback: its error reaches undici through the stream it returns. */
-function ignore(): void {}
+/**
+ * A chunked body, cut off at `limit` bytes. Not `pipeline`: on the limit it would destroy the
+ * browser's request, and with it the socket the 413 must still be written to. Instead the rest of
+ * the body is read and dropped (the stall timeout still bounds it), while a browser that goes away
+ * fails the body e-RS is reading rather than leaving it open.
+ */
+function limitedBody(request: IncomingMessage, limit: number): Readable {
+  const limited = new ByteLimit(limit);
+  const abandon = (): void => {
+    if (!request.complete) limited.destroy(new Error('the browser went away during the upload'));
+  };
+  request.once('close', abandon);
+  limited.once('error', () => {
+    request.off('close', abandon);
+    request.unpipe(limited);
+    request.resume();
+  });
+  return request.pipe(limited);
+}
 
 /**
  * In-flight mark ids: unique across instances (a random prefix per process) and calls (a counter),
