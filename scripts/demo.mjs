@@ -3,7 +3,8 @@
 // address and the test smartcards. Ctrl-C stops both.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,12 +58,16 @@ async function waitFor(url) {
 }
 
 let stopping = false;
+let servedDir;
 function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))))).then(
-    () => process.exit(code),
+    () => {
+      if (servedDir) rmSync(servedDir, { recursive: true, force: true });
+      process.exit(code);
+    },
   );
 }
 process.on('SIGINT', () => stop(0));
@@ -78,8 +83,13 @@ const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 const cards = await (await waitFor(`${sandboxUrl}/_sandbox/cards`)).json();
 
 const redis = process.env.REDIS_URL;
-// The SPA asks the sandbox's simulated Identity Agent for a card's token: tell it where that is.
-if (existsSync(spaDir)) writeFileSync(join(spaDir, 'demo-config.json'), JSON.stringify({ sandboxUrl }) + '\n');
+// The SPA asks the sandbox's simulated Identity Agent for a card's token: tell it where that is,
+// in a copy of the built SPA, so dist/ keeps the configuration the build (and compose) gave it.
+if (existsSync(spaDir)) {
+  servedDir = mkdtempSync(join(tmpdir(), 'ers-gateway-demo-'));
+  cpSync(spaDir, servedDir, { recursive: true });
+  writeFileSync(join(servedDir, 'demo-config.json'), JSON.stringify({ sandboxUrl }) + '\n');
+}
 start('gateway', [gatewayLauncher], {
   PORT: gatewayPort,
   HOST: process.env.HOST ?? '127.0.0.1',
@@ -90,7 +100,7 @@ start('gateway', [gatewayLauncher], {
   // The demo runs on plain http://localhost: a Secure __Host- cookie needs HTTPS.
   COOKIE_SECURE: 'false',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  ...(existsSync(spaDir) ? { STATIC_DIR: spaDir, STATIC_CONNECT_SRC: sandboxUrl } : {}),
+  ...(servedDir ? { STATIC_DIR: servedDir, STATIC_CONNECT_SRC: sandboxUrl } : {}),
 });
 await waitFor(`http://127.0.0.1:${gatewayPort}/health/ready`);
 

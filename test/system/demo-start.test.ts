@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, freePort } from '../support/processes';
@@ -6,6 +7,9 @@ import { ROOT, freePort } from '../support/processes';
 /** `npm start` as a new user meets it: every address its banner prints answers. */
 describe('npm start', () => {
   it('prints a banner whose every address answers, and stops on Ctrl-C', async () => {
+    // The built SPA's configuration (what compose serves) is not the demo's to rewrite.
+    const builtConfig = () => readFileSync(join(ROOT, 'dist/demo-spa/demo-config.json'), 'utf8');
+    const before = builtConfig();
     const [port, sandboxPort] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, [join(ROOT, 'scripts/demo.mjs')], {
       cwd: ROOT,
@@ -27,6 +31,9 @@ describe('npm start', () => {
         expect({ url, ok: answer.ok }).toEqual({ url, ok: true });
         await answer.arrayBuffer();
       }
+      const served = (await (await fetch(`http://127.0.0.1:${port}/demo-config.json`)).json()) as { sandboxUrl: string };
+      expect(served.sandboxUrl).toBe(`http://127.0.0.1:${sandboxPort}`);
+      expect(builtConfig()).toBe(before);
     } finally {
       child.kill('SIGINT');
     }
