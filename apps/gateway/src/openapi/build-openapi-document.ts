@@ -47,7 +47,8 @@ export function buildOpenApiDocument(app: INestApplication, cookieName: string):
     summary: 'Proxy to e-RS at ERS_BASE_URL/{path}?{query} (business endpoints under STU3/ or v1/)',
     description:
       'The gateway adds XAPI_ASID and HTTP_X_SESSION_KEY and streams both bodies. e-RS answers ' +
-      '(including 403 OperationOutcome) pass through unchanged; a bare 403 ends the session.',
+      '(including a 403 OperationOutcome) pass through unchanged, except a 403 on an e-RS session ' +
+      'that one A002 check finds dead: the session ends and the answer is 401 session-expired.',
     tags: ['e-RS'],
     parameters: [{ name: 'path', in: 'path' as const, required: true, schema: { type: 'string' } }],
     responses: {
