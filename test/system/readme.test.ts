@@ -46,6 +46,15 @@ describe('the README', () => {
     for (const code of PROBLEM_CODES) expect(README, code).toContain(`\`${code}\``);
   });
 
+  it('nor does anything else in the repository name a path of a particular machine', () => {
+    const listed = spawnSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' });
+    expect(listed.status).toBe(0);
+    const files = listed.stdout.split('\0').filter((file) => file !== '' && existsSync(join(ROOT, file)));
+    expect(files.length).toBeGreaterThan(50);
+    const named = files.filter((file) => /(^|[\s`'"(=])(\/work\/|\/home\/[a-z]|\/root\/|\/Users\/)/m.test(readFileSync(join(ROOT, file), 'latin1')));
+    expect(named).toEqual([]);
+  });
+
   describe('the curl walk-through, run against npm start', () => {
     let demo: ReturnType<typeof spawn> | undefined;
     let port = 0;
