@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROFESSIONAL_SESSION_TYPE_INFO, type ProfessionalSession } from '@libs/ers-contract';
 import { TestSandbox } from './support/sandbox-harness';
+import { expectSessionNotValid } from './support/forbidden';
 
 interface SessionView {
   sessionKey: string;
@@ -182,8 +183,7 @@ describe('sandbox A001-A003 (Professional Session)', () => {
       expect(newId).toMatch(/^pro-api-session:[0-9a-f-]{36}$/);
 
       const withOld = await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: created.id });
-      expect(withOld.status).toBe(403);
-      expect(withOld.text).toBe('');
+      expectSessionNotValid(withOld);
       const withNew = await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: newId });
       expect(withNew.status).toBe(200);
 
@@ -251,9 +251,7 @@ describe('sandbox A001-A003 (Professional Session)', () => {
       const { key } = await sandbox.session('provider-three-roles', 'SERVICE_PROVIDER_ADMIN');
       expect((await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key })).status).toBe(200);
       await sandbox.a003(key);
-      const after = await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key });
-      expect(after.status).toBe(403);
-      expect(after.text).toBe('');
+      expectSessionNotValid(await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key }));
     });
   });
 });
