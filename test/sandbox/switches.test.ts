@@ -11,6 +11,7 @@ interface Switches {
   latencyMs: number;
   a016DelayMs: number;
   a002NewId: boolean;
+  legacy403: boolean;
   error: { status: number; count: number; path: string | null } | null;
   drop: { count: number; path: string | null } | null;
   hang: { count: number; path: string | null } | null;
@@ -37,6 +38,7 @@ describe('sandbox switches', () => {
       latencyMs: 0,
       a016DelayMs: 400,
       a002NewId: false,
+      legacy403: false,
       error: null,
       drop: null,
       hang: null,

@@ -137,6 +137,7 @@ export class ControlService {
       latencyMs: dto.latencyMs,
       a016DelayMs: dto.a016DelayMs,
       a002NewId: dto.a002NewId,
+      legacy403: dto.legacy403,
       error:
         dto.error === undefined || dto.error === null
           ? dto.error

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { ERS_ASID_HEADER, ERS_SESSION_KEY_HEADER } from '@libs/ers-contract';
 import { InjectSandboxConfig, type SandboxConfig } from '../config/sandbox-config';
 import { ErsSessionRegistry, type ErsSession } from '../state/ers-session-registry';
+import { Switches } from '../state/switches';
 import { ErsBareError, ersForbidden, type ErsForbiddenCause } from './ers-errors';
 import { attachErsSession } from './ers-request-context';
 import type { ErsRouteConfig } from './ers-route';
@@ -17,6 +18,7 @@ export class ErsEdgeGuard implements CanActivate {
   constructor(
     @InjectSandboxConfig() private readonly config: SandboxConfig,
     private readonly sessions: ErsSessionRegistry,
+    private readonly switches: Switches,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -32,7 +34,7 @@ export class ErsEdgeGuard implements CanActivate {
       return true;
     }
     const checked = this.authorise(ers, asid, exactHeader(rawHeaders, ERS_SESSION_KEY_HEADER));
-    if ('kind' in checked) throw ersForbidden(checked, false);
+    if ('kind' in checked) throw ersForbidden(checked, this.switches.legacy403);
     attachErsSession(request.raw, checked);
     return true;
   }

@@ -18,6 +18,8 @@ export interface SwitchesView {
   latencyMs: number;
   a016DelayMs: number;
   a002NewId: boolean;
+  /** e-RS before 5 November 2024: every business 403 bare (no body), whatever its cause. */
+  legacy403: boolean;
   error: ErrorSwitch | null;
   drop: FaultSwitch | null;
   hang: FaultSwitch | null;
@@ -58,6 +60,10 @@ export class Switches {
     return this.state.a002NewId;
   }
 
+  get legacy403(): boolean {
+    return this.state.legacy403;
+  }
+
   /** Takes one fault for this request, if a switch matches: drop first, then hang, then error. */
   takeFault(pathWithQuery: string, method = 'GET'): Fault | null {
     if (this.take('drop', pathWithQuery, method)) return { kind: 'drop' };
@@ -81,7 +87,15 @@ export class Switches {
   }
 
   private defaults(): SwitchesView {
-    return { latencyMs: 0, a016DelayMs: this.config.a016DelayMs, a002NewId: false, error: null, drop: null, hang: null };
+    return {
+      latencyMs: 0,
+      a016DelayMs: this.config.a016DelayMs,
+      a002NewId: false,
+      legacy403: this.config.legacy403,
+      error: null,
+      drop: null,
+      hang: null,
+    };
   }
 }
 

@@ -1,8 +1,11 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { ERROR_SWITCH_STATUSES, type ErrorSwitchStatus } from '../../state/switches';
 
 const MAX_DELAY_MS = 600_000;
+
+/** Optional, but never `null` (which `@IsOptional()` would let through): for switches that cannot be cleared. */
+const Present = (): PropertyDecorator => ValidateIf((_object: unknown, value: unknown) => value !== undefined);
 
 export class FaultSwitchDto {
   @IsInt() @Min(1) count!: number;
@@ -19,6 +22,7 @@ export class SwitchesDto {
   @IsOptional() @IsInt() @Min(0) @Max(MAX_DELAY_MS) latencyMs?: number;
   @IsOptional() @IsInt() @Min(0) @Max(MAX_DELAY_MS) a016DelayMs?: number;
   @IsOptional() @IsBoolean() a002NewId?: boolean;
+  @Present() @IsBoolean() legacy403?: boolean;
   @IsOptional() @ValidateNested() @Type(() => ErrorSwitchDto) error?: ErrorSwitchDto | null;
   @IsOptional() @ValidateNested() @Type(() => FaultSwitchDto) drop?: FaultSwitchDto | null;
   @IsOptional() @ValidateNested() @Type(() => FaultSwitchDto) hang?: FaultSwitchDto | null;
