@@ -12,6 +12,8 @@ interface Switches {
   a016DelayMs: number;
   a002NewId: boolean;
   legacy403: boolean;
+  spineIdleMs: number | null;
+  spineMaxMs: number | null;
   error: { status: number; count: number; path: string | null } | null;
   drop: { count: number; path: string | null } | null;
   hang: { count: number; path: string | null } | null;
@@ -39,6 +41,8 @@ describe('sandbox switches', () => {
       a016DelayMs: 400,
       a002NewId: false,
       legacy403: false,
+      spineIdleMs: null,
+      spineMaxMs: null,
       error: null,
       drop: null,
       hang: null,

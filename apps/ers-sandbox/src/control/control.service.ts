@@ -19,6 +19,8 @@ export interface SessionView {
   role: ErsPermission | null;
   state: ErsSessionState;
   createdAt: string;
+  /** Its last call: with the `spineIdleMs` switch, it dies that long after this. */
+  lastCallAt: string;
   endedAt: string | null;
   a002Count: number;
   a003Count: number;
@@ -138,6 +140,8 @@ export class ControlService {
       a016DelayMs: dto.a016DelayMs,
       a002NewId: dto.a002NewId,
       legacy403: dto.legacy403,
+      spineIdleMs: dto.spineIdleMs,
+      spineMaxMs: dto.spineMaxMs,
       error:
         dto.error === undefined || dto.error === null
           ? dto.error
@@ -180,6 +184,7 @@ export class ControlService {
       role: session.role === null ? null : { ...session.role },
       state: session.state,
       createdAt: session.createdAt.toISOString(),
+      lastCallAt: session.lastCallAt.toISOString(),
       endedAt: session.endedAt?.toISOString() ?? null,
       a002Count: session.a002Count,
       a003Count: this.sessions.a003Count(session),

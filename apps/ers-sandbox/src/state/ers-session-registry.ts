@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ErsPermission } from '@libs/ers-contract';
 import type { TestCard } from '../fixtures/cards';
+import { Switches } from './switches';
 
 export type ErsSessionState = 'awaiting-role' | 'active' | 'deleted' | 'expired';
 export const LIVE_SESSION_STATES: readonly ErsSessionState[] = ['awaiting-role', 'active'];
@@ -15,6 +16,8 @@ export interface ErsSession {
   role: ErsPermission | null;
   state: ErsSessionState;
   createdAt: Date;
+  /** When a call last named one of its keys (A001 to begin with): Spine's idle time runs from here. */
+  lastCallAt: Date;
   endedAt: Date | null;
   a002Count: number;
   /** e-RS requests that named any of this session's keys in `HTTP_X_SESSION_KEY`. */
@@ -40,14 +43,18 @@ export class ErsSessionRegistry {
   private readonly a003Attempts = new Map<string, number>();
   private readonly removedTokens = new Set<string>();
 
+  constructor(private readonly switches: Switches) {}
+
   create(card: TestCard): ErsSession {
+    const now = new Date();
     const session: ErsSession = {
       key: `pro-xapi-session_${randomUUID()}`,
       previousKeys: [],
       card,
       role: null,
       state: 'awaiting-role',
-      createdAt: new Date(),
+      createdAt: now,
+      lastCallAt: now,
       endedAt: null,
       a002Count: 0,
       callCount: 0,
@@ -60,15 +67,20 @@ export class ErsSessionRegistry {
     return session;
   }
 
-  /** The live session whose current key this is; replaced keys and ended sessions give nothing. */
+  /**
+   * The live session whose current key this is; replaced keys and ended sessions give nothing,
+   * and neither does a session whose Spine lifetime ran out (it ends here, as e-RS would find it).
+   */
   findLive(key: string): ErsSession | undefined {
-    const session = this.byKey.get(key);
+    const session = this.find(key);
     return session !== undefined && session.key === key && isLive(session) ? session : undefined;
   }
 
-  /** The session that ever had this key, live or not. */
+  /** The session that ever had this key, live or not (ended if its Spine lifetime ran out). */
   find(key: string): ErsSession | undefined {
-    return this.byKey.get(key);
+    const session = this.byKey.get(key);
+    if (session !== undefined) this.endIfSpineExpired(session);
+    return session;
   }
 
   /** Replaces the session's key (what e-RS may do on A002); the old key stops working. */
@@ -84,9 +96,12 @@ export class ErsSessionRegistry {
     session.endedAt = new Date();
   }
 
+  /** A call named this key: it counts, and (unless the session already died) restarts Spine's idle time. */
   noteCall(key: string): void {
-    const session = this.byKey.get(key);
-    if (session !== undefined) session.callCount += 1;
+    const session = this.find(key);
+    if (session === undefined) return;
+    session.callCount += 1;
+    if (isLive(session)) session.lastCallAt = new Date();
   }
 
   noteA003Attempt(key: string): void {
@@ -117,6 +132,7 @@ export class ErsSessionRegistry {
   }
 
   list(): readonly ErsSession[] {
+    for (const session of this.sessions) this.endIfSpineExpired(session);
     return this.sessions;
   }
 
@@ -136,12 +152,33 @@ export class ErsSessionRegistry {
     return this.removedTokens.has(card.token);
   }
 
+  /**
+   * The Spine SSO session behind an e-RS session times out (idle, or in total); e-RS then finds
+   * the session dead at its next use. It ended when the first limit was reached, not when noticed.
+   */
+  private endIfSpineExpired(session: ErsSession): void {
+    if (!isLive(session)) return;
+    const deadlines = [
+      lifetimeEnd(session.lastCallAt, this.switches.spineIdleMs),
+      lifetimeEnd(session.createdAt, this.switches.spineMaxMs),
+    ].filter((deadline): deadline is number => deadline !== null);
+    const endedAt = Math.min(...deadlines);
+    if (endedAt > Date.now()) return;
+    this.end(session, 'expired');
+    session.endedAt = new Date(endedAt);
+  }
+
   reset(): void {
     this.sessions.length = 0;
     this.byKey.clear();
     this.a003Attempts.clear();
     this.removedTokens.clear();
   }
+}
+
+/** When a lifetime of `ms` from `from` ends; null when the lifetime is off (null or 0). */
+function lifetimeEnd(from: Date, ms: number | null): number | null {
+  return ms === null || ms === 0 ? null : from.getTime() + ms;
 }
 
 export function isLive(session: ErsSession): boolean {

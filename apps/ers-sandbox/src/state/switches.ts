@@ -20,6 +20,12 @@ export interface SwitchesView {
   a002NewId: boolean;
   /** e-RS before 5 November 2024: every business 403 bare (no body), whatever its cause. */
   legacy403: boolean;
+  /**
+   * Spine SSO session lifetimes (e-RS publishes none): an e-RS session dies this long after its
+   * last call, or this long after A001. `null` or 0: never.
+   */
+  spineIdleMs: number | null;
+  spineMaxMs: number | null;
   error: ErrorSwitch | null;
   drop: FaultSwitch | null;
   hang: FaultSwitch | null;
@@ -64,6 +70,14 @@ export class Switches {
     return this.state.legacy403;
   }
 
+  get spineIdleMs(): number | null {
+    return this.state.spineIdleMs;
+  }
+
+  get spineMaxMs(): number | null {
+    return this.state.spineMaxMs;
+  }
+
   /** Takes one fault for this request, if a switch matches: drop first, then hang, then error. */
   takeFault(pathWithQuery: string, method = 'GET'): Fault | null {
     if (this.take('drop', pathWithQuery, method)) return { kind: 'drop' };
@@ -92,6 +106,8 @@ export class Switches {
       a016DelayMs: this.config.a016DelayMs,
       a002NewId: false,
       legacy403: this.config.legacy403,
+      spineIdleMs: null,
+      spineMaxMs: null,
       error: null,
       drop: null,
       hang: null,

@@ -3,6 +3,8 @@ import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, Val
 import { ERROR_SWITCH_STATUSES, type ErrorSwitchStatus } from '../../state/switches';
 
 const MAX_DELAY_MS = 600_000;
+/** Spine lifetimes up to a day (the real maximum is believed to be hours). */
+const MAX_LIFETIME_MS = 86_400_000;
 
 /** Optional, but never `null` (which `@IsOptional()` would let through): for switches that cannot be cleared. */
 const Present = (): PropertyDecorator => ValidateIf((_object: unknown, value: unknown) => value !== undefined);
@@ -23,6 +25,9 @@ export class SwitchesDto {
   @IsOptional() @IsInt() @Min(0) @Max(MAX_DELAY_MS) a016DelayMs?: number;
   @IsOptional() @IsBoolean() a002NewId?: boolean;
   @Present() @IsBoolean() legacy403?: boolean;
+  /** `null` or 0 switches the lifetime off. */
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_LIFETIME_MS) spineIdleMs?: number | null;
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_LIFETIME_MS) spineMaxMs?: number | null;
   @IsOptional() @ValidateNested() @Type(() => ErrorSwitchDto) error?: ErrorSwitchDto | null;
   @IsOptional() @ValidateNested() @Type(() => FaultSwitchDto) drop?: FaultSwitchDto | null;
   @IsOptional() @ValidateNested() @Type(() => FaultSwitchDto) hang?: FaultSwitchDto | null;
