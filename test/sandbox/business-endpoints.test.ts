@@ -40,7 +40,7 @@ describe('sandbox business endpoints', () => {
   // Session, role and ASID 403s: forbidden.test.ts.
 
   it('A004: answers the CodeSystems, and 404 for an unknown one', async () => {
-    const { key } = await sandbox.session('referrer-two-roles', 'REFERRING_ADMIN');
+    const { key } = await sandbox.session('referrer-two-roles', 'REFERRING_CLINICIAN');
     for (const id of ['SPECIALTY', 'CLINIC-TYPE', 'APPOINTMENT-CANCELLATION-REASON']) {
       const answer = await sandbox.ers('GET', `/STU3/v1/CodeSystem/${id}`, { sessionKey: key });
       expect(answer.status).toBe(200);
@@ -138,7 +138,7 @@ describe('sandbox business endpoints', () => {
   });
 
   it('A010: answers HealthcareServices for referrer roles only', async () => {
-    const referrer = await sandbox.session('referrer-two-roles', 'REFERRING_ADMIN');
+    const referrer = await sandbox.session('referrer-two-roles', 'REFERRING_CLINICIAN');
     const body = { resourceType: 'Parameters', parameter: [{ name: 'specialty', valueCode: 'CARDIOLOGY' }] };
     const answer = await sandbox.ers('POST', '/STU3/v1/HealthcareService/$ers.searchHealthcareServicesForPatient', {
       sessionKey: referrer.key,

@@ -86,7 +86,7 @@ describe('sandbox header checks and request recording', () => {
   });
 
   it('records the session key from the exact header and the operation of each call', async () => {
-    const { key } = await sandbox.session('provider-three-roles', 'SERVICE_PROVIDER_ADMIN');
+    const { key } = await sandbox.session('provider-three-roles', 'SERVICE_PROVIDER_CLINICIAN');
     await sandbox.ers('GET', '/STU3/v1/ReferralRequest/000000070000', { sessionKey: key });
     await sandbox.a003(key);
     const requests = await sandbox.control<RecordedRequest[]>('GET', '/requests');

@@ -248,7 +248,7 @@ describe('sandbox A001-A003 (Professional Session)', () => {
     });
 
     it('makes the key dead for business calls', async () => {
-      const { key } = await sandbox.session('provider-three-roles', 'SERVICE_PROVIDER_ADMIN');
+      const { key } = await sandbox.session('provider-three-roles', 'SERVICE_PROVIDER_CLINICIAN');
       expect((await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key })).status).toBe(200);
       await sandbox.a003(key);
       expectSessionNotValid(await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key }));

@@ -1,6 +1,6 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import { ErsBodyPipe } from '../ers-edge/ers-body.pipe';
-import { ErsBusinessEndpoint, FHIR_JSON, REFERRER_ROLES, STU3_PREFIX } from '../ers-edge/ers-route';
+import { ENDPOINT_ROLES, ErsBusinessEndpoint, FHIR_JSON, STU3_PREFIX } from '../ers-edge/ers-route';
 import { FhirParametersDto, parameterCodes } from '../ers-edge/fhir-parameters.dto';
 import { searchset, type Bundle } from '../fixtures/fhir';
 import { HEALTHCARE_SERVICES } from '../fixtures/reference-data';
@@ -11,7 +11,7 @@ export class HealthcareServicesController {
   @Post('HealthcareService/$ers.searchHealthcareServicesForPatient')
   @HttpCode(200)
   @Header('Content-Type', FHIR_JSON)
-  @ErsBusinessEndpoint('A010', REFERRER_ROLES)
+  @ErsBusinessEndpoint('A010', ENDPOINT_ROLES.A010)
   search(@Body(new ErsBodyPipe(FhirParametersDto)) body: FhirParametersDto): Bundle {
     const specialties = parameterCodes(body, 'specialty');
     const matches = HEALTHCARE_SERVICES.filter(

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Param } from '@nestjs/common';
 import { ErsOutcomeError } from '../ers-edge/ers-errors';
-import { ANY_ROLE, ErsBusinessEndpoint, FHIR_JSON, STU3_PREFIX } from '../ers-edge/ers-route';
+import { ENDPOINT_ROLES, ErsBusinessEndpoint, FHIR_JSON, STU3_PREFIX } from '../ers-edge/ers-route';
 import type { FhirResource } from '../fixtures/fhir';
 import { CODE_SYSTEMS } from '../fixtures/reference-data';
 
@@ -9,7 +9,7 @@ export class ReferenceDataController {
   /** A004 Retrieve reference data (any role). */
   @Get('CodeSystem/:id')
   @Header('Content-Type', FHIR_JSON)
-  @ErsBusinessEndpoint('A004', ANY_ROLE)
+  @ErsBusinessEndpoint('A004', ENDPOINT_ROLES.A004)
   codeSystem(@Param('id') id: string): FhirResource {
     const codeSystem = CODE_SYSTEMS[id];
     if (codeSystem === undefined) throw ErsOutcomeError.notFound(`No CodeSystem ${id}`);
