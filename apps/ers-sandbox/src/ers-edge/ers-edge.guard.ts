@@ -49,6 +49,8 @@ export class ErsEdgeGuard implements CanActivate {
     if (session === undefined) return { kind: 'session-not-valid' };
     // The session is unusable until A002 has selected a role.
     if (session.role === null) return { kind: 'no-role-selected' };
+    // The user's role was withdrawn (RBAC changed) after A002: the session lives, the role does not.
+    if (this.sessions.isRoleWithdrawn(session.card, session.role)) return { kind: 'no-role-at-organisation', role: session.role };
     if (!ers.roles.includes(session.role.businessFunction)) {
       return { kind: 'business-function', businessFunction: session.role.businessFunction, authorised: ers.roles };
     }

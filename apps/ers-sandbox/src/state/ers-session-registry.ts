@@ -42,6 +42,8 @@ export class ErsSessionRegistry {
   /** A003 requests per key in the path, whatever they were answered (unknown keys too). */
   private readonly a003Attempts = new Map<string, number>();
   private readonly removedTokens = new Set<string>();
+  /** Roles taken away from users (RBAC changed at Spine) while their sessions live on. */
+  private readonly withdrawnRoles = new Set<string>();
 
   constructor(private readonly switches: Switches) {}
 
@@ -168,12 +170,41 @@ export class ErsSessionRegistry {
     session.endedAt = new Date(endedAt);
   }
 
+  /** The user loses this role: e-RS refuses business calls made in it, and A002 will not select it. */
+  withdrawRole(card: TestCard, role: RoleRef): void {
+    this.withdrawnRoles.add(roleId(card, role));
+  }
+
+  restoreRole(card: TestCard, role: RoleRef): void {
+    this.withdrawnRoles.delete(roleId(card, role));
+  }
+
+  isRoleWithdrawn(card: TestCard, role: RoleRef): boolean {
+    return this.withdrawnRoles.has(roleId(card, role));
+  }
+
+  /** Live sessions of this card's user working in this role. */
+  liveSessionsInRole(card: TestCard, role: RoleRef): number {
+    return this.list().filter(
+      (session) => isLive(session) && session.role !== null && roleId(session.card, session.role) === roleId(card, role),
+    ).length;
+  }
+
   reset(): void {
+    this.withdrawnRoles.clear();
     this.sessions.length = 0;
     this.byKey.clear();
     this.a003Attempts.clear();
     this.removedTokens.clear();
   }
+}
+
+/** A role as a user holds it: business function at an organisation. */
+export type RoleRef = Pick<ErsPermission, 'businessFunction' | 'orgIdentifier'>;
+
+/** Roles belong to the user (SDS), not to the card or the session. */
+function roleId(card: TestCard, role: RoleRef): string {
+  return JSON.stringify([card.user.identifier, role.businessFunction, role.orgIdentifier]);
 }
 
 /** When a lifetime of `ms` from `from` ends; null when the lifetime is off (null or 0). */
