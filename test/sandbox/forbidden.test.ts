@@ -93,6 +93,52 @@ describe('sandbox 403s', () => {
     });
   });
 
+  describe('interactionsNotAllowed: endpoints the ASID is not accredited for', () => {
+    it('answers those endpoints a system-authorisation 403 naming the interaction, keeps the session, and lets the others through', async () => {
+      expect(await sandbox.control('PUT', '/switches', { interactionsNotAllowed: ['A004', 'A010'] })).toMatchObject({
+        interactionsNotAllowed: ['A004', 'A010'],
+      });
+      const { key } = await sandbox.session('referrer-two-roles', 'REFERRING_CLINICIAN');
+      const refused = forbiddenDiagnostics(await sandbox.ers('GET', SPECIALTY, { sessionKey: key }));
+      expect(refused).toMatch(SYSTEM_AUTHORISATION);
+      expect(refused).toContain('A004');
+      expect(refused).not.toBe(forbiddenDiagnostics(await sandbox.call('GET', `/ers-api${SPECIALTY}`, { headers: [['HTTP_X_SESSION_KEY', key]] })));
+      const search = await sandbox.ers('POST', '/STU3/v1/HealthcareService/$ers.searchHealthcareServicesForPatient', { sessionKey: key, json: {} });
+      expect(forbiddenDiagnostics(search)).toContain('A010');
+      expect((await sandbox.ers('GET', '/STU3/v1/ReferralRequest/000000070000', { sessionKey: key })).status).toBe(200);
+      // Checked before the session: a dead key on a refused interaction still gets the system answer.
+      expect(forbiddenDiagnostics(await sandbox.ers('GET', SPECIALTY, { sessionKey: 'pro-xapi-session_nope' }))).toMatch(SYSTEM_AUTHORISATION);
+      expect(await sessionCount(key)).toMatchObject({ state: 'active', forbiddenCount: 3 });
+
+      await sandbox.control('PUT', '/switches', { interactionsNotAllowed: [] });
+      expect((await sandbox.ers('GET', SPECIALTY, { sessionKey: key })).status).toBe(200);
+    });
+
+    it('with legacy403 the answer is bare', async () => {
+      await sandbox.control('PUT', '/switches', { interactionsNotAllowed: ['A004'], legacy403: true });
+      const { key } = await sandbox.session('referrer-two-roles', 'REFERRING_CLINICIAN');
+      expectBare403(await sandbox.ers('GET', SPECIALTY, { sessionKey: key }));
+    });
+
+    it('accepts business operation ids only, each once', async () => {
+      for (const interactionsNotAllowed of [['A001'], ['A999'], ['A004', 'A004'], 'A004', null]) {
+        const answer = await sandbox.call('PUT', '/_sandbox/switches', {
+          headers: [['Content-Type', 'application/json']],
+          body: JSON.stringify({ interactionsNotAllowed }),
+        });
+        expect(answer.status, JSON.stringify(interactionsNotAllowed)).toBe(400);
+      }
+      expect(await sandbox.control('GET', '/switches')).toMatchObject({ interactionsNotAllowed: [] });
+    });
+
+    it('is cleared by reset', async () => {
+      await sandbox.control('PUT', '/switches', { interactionsNotAllowed: ['A004'] });
+      await sandbox.control('POST', '/reset');
+      const { key } = await sandbox.session('referrer-two-roles', 'REFERRING_CLINICIAN');
+      expect((await sandbox.ers('GET', SPECIALTY, { sessionKey: key })).status).toBe(200);
+    });
+  });
+
   describe('A001-A003 keep their bare 403', () => {
     it('A001 with an invalid token or no ASID, A002 on an unknown key, A003 on a dead key', async () => {
       const card = await sandbox.card('referrer-two-roles');

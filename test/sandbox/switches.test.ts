@@ -14,6 +14,7 @@ interface Switches {
   legacy403: boolean;
   spineIdleMs: number | null;
   spineMaxMs: number | null;
+  interactionsNotAllowed: string[];
   error: { status: number; count: number; path: string | null } | null;
   drop: { count: number; path: string | null } | null;
   hang: { count: number; path: string | null } | null;
@@ -43,6 +44,7 @@ describe('sandbox switches', () => {
       legacy403: false,
       spineIdleMs: null,
       spineMaxMs: null,
+      interactionsNotAllowed: [],
       error: null,
       drop: null,
       hang: null,

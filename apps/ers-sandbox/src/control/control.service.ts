@@ -168,6 +168,7 @@ export class ControlService {
       legacy403: dto.legacy403,
       spineIdleMs: dto.spineIdleMs,
       spineMaxMs: dto.spineMaxMs,
+      interactionsNotAllowed: dto.interactionsNotAllowed,
       error:
         dto.error === undefined || dto.error === null
           ? dto.error

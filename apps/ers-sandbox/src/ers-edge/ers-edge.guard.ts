@@ -43,6 +43,10 @@ export class ErsEdgeGuard implements CanActivate {
   private authorise(ers: ErsRouteConfig, asid: string | undefined, key: string | undefined): ErsSession | ErsForbiddenCause {
     if (asid === undefined) return { kind: 'asid-missing' };
     if (asid !== this.config.asid) return { kind: 'asid-unknown' };
+    // Spine accredits a system per interaction: a known ASID may still not be allowed this one.
+    if (ers.operation !== null && !this.switches.isInteractionAllowed(ers.operation)) {
+      return { kind: 'interaction-not-allowed', asid, operation: ers.operation };
+    }
 
     // A dead, expired or unknown key is a 403 (never 401): the only sign a client gets.
     const session = key === undefined ? undefined : this.sessions.findLive(key);

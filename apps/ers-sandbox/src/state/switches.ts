@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectSandboxConfig, type SandboxConfig } from '../config/sandbox-config';
+import type { ErsBusinessOperationId, ErsOperationId } from '../ers-edge/ers-route';
 
 export const ERROR_SWITCH_STATUSES = [429, 500, 502, 503, 504] as const;
 export type ErrorSwitchStatus = (typeof ERROR_SWITCH_STATUSES)[number];
@@ -26,6 +27,8 @@ export interface SwitchesView {
    */
   spineIdleMs: number | null;
   spineMaxMs: number | null;
+  /** Business endpoints the sandbox's ASID is not accredited for: 403 (system authorisation). */
+  interactionsNotAllowed: ErsBusinessOperationId[];
   error: ErrorSwitch | null;
   drop: FaultSwitch | null;
   hang: FaultSwitch | null;
@@ -46,7 +49,13 @@ export class Switches {
 
   view(): SwitchesView {
     const copy = <T extends object>(value: T | null): T | null => (value === null ? null : { ...value });
-    return { ...this.state, error: copy(this.state.error), drop: copy(this.state.drop), hang: copy(this.state.hang) };
+    return {
+      ...this.state,
+      interactionsNotAllowed: [...this.state.interactionsNotAllowed],
+      error: copy(this.state.error),
+      drop: copy(this.state.drop),
+      hang: copy(this.state.hang),
+    };
   }
 
   update(update: SwitchesUpdate): SwitchesView {
@@ -76,6 +85,10 @@ export class Switches {
 
   get spineMaxMs(): number | null {
     return this.state.spineMaxMs;
+  }
+
+  isInteractionAllowed(operation: ErsOperationId): boolean {
+    return !this.state.interactionsNotAllowed.some((id) => id === operation);
   }
 
   /** Takes one fault for this request, if a switch matches: drop first, then hang, then error. */
@@ -108,6 +121,7 @@ export class Switches {
       legacy403: this.config.legacy403,
       spineIdleMs: null,
       spineMaxMs: null,
+      interactionsNotAllowed: [],
       error: null,
       drop: null,
       hang: null,

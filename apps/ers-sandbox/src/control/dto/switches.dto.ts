@@ -1,5 +1,19 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { ERS_BUSINESS_OPERATIONS, type ErsBusinessOperationId } from '../../ers-edge/ers-route';
 import { ERROR_SWITCH_STATUSES, type ErrorSwitchStatus } from '../../state/switches';
 
 const MAX_DELAY_MS = 600_000;
@@ -28,6 +42,9 @@ export class SwitchesDto {
   /** `null` or 0 switches the lifetime off. */
   @IsOptional() @IsInt() @Min(0) @Max(MAX_LIFETIME_MS) spineIdleMs?: number | null;
   @IsOptional() @IsInt() @Min(0) @Max(MAX_LIFETIME_MS) spineMaxMs?: number | null;
+  /** Business operation ids (`A004`…`A029`); `[]` allows them all again. */
+  @Present() @IsArray() @ArrayUnique() @IsIn(ERS_BUSINESS_OPERATIONS, { each: true })
+  interactionsNotAllowed?: ErsBusinessOperationId[];
   @IsOptional() @ValidateNested() @Type(() => ErrorSwitchDto) error?: ErrorSwitchDto | null;
   @IsOptional() @ValidateNested() @Type(() => FaultSwitchDto) drop?: FaultSwitchDto | null;
   @IsOptional() @ValidateNested() @Type(() => FaultSwitchDto) hang?: FaultSwitchDto | null;
