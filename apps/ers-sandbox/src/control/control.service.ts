@@ -32,7 +32,7 @@ export interface SessionView {
   callsInFlight: number;
   /** A003s that arrived while a call on it was in flight (an e-RS rule broken: must stay 0). */
   a003WhileCallsInFlight: number;
-  /** Business calls on it answered 403 (each may be followed by one A002 checking the session). */
+  /** Business calls on it answered 403, any cause, bare or not (each may be followed by one A002 checking the session). */
   forbiddenCount: number;
 }
 

@@ -29,7 +29,11 @@ export interface ErsSession {
    * client must not do that. The gateway's tests require this to stay 0.
    */
   a003WhileCallsInFlight: number;
-  /** Business calls on it answered 403: a client may check such a session with one A002 each. */
+  /**
+   * Business calls naming one of its keys answered 403, whatever the cause (role, ASID, interaction,
+   * dead session) and whether bare or with an OperationOutcome: a client may check the session
+   * with one A002 per such answer. A001-A003 403s are not counted.
+   */
   forbiddenCount: number;
 }
 
