@@ -128,6 +128,7 @@ describe('card removal and role withdrawal', () => {
         [{ sessionKey: key, businessFunction: 'REFERRING_ADMIN' }, 400, 'invalid-request'],
         [{ sessionKey: key, extra: true }, 400, 'invalid-request'],
         [{ sessionKey: 42 }, 400, 'invalid-request'],
+        [{ sessionKey: key, businessFunction: null, orgIdentifier: null }, 400, 'invalid-request'],
         [{ sessionKey: 'pro-xapi-session_nope' }, 404, 'not-found'],
         [{ token: 'not-a-card', businessFunction: 'REFERRING_CLINICIAN', orgIdentifier: 'A81001' }, 404, 'not-found'],
         [{ token: card.token, businessFunction: 'SERVICE_PROVIDER_CLINICIAN', orgIdentifier: 'R01' }, 404, 'not-found'],

@@ -1,4 +1,7 @@
-import { IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { IsNotEmpty, IsString, ValidateIf } from 'class-validator';
+
+/** Optional, but never `null` (which `@IsOptional()` would let through). */
+const Present = (): PropertyDecorator => ValidateIf((_object: unknown, value: unknown) => value !== undefined);
 
 /**
  * `POST /_sandbox/roles/revoke` and `/restore`: whose role, by `sessionKey` (default: the role that
@@ -6,8 +9,8 @@ import { IsNotEmpty, IsOptional, IsString } from 'class-validator';
  * `orgIdentifier` together name one of the user's roles.
  */
 export class RoleChangeDto {
-  @IsOptional() @IsString() @IsNotEmpty() sessionKey?: string;
-  @IsOptional() @IsString() @IsNotEmpty() token?: string;
-  @IsOptional() @IsString() @IsNotEmpty() businessFunction?: string;
-  @IsOptional() @IsString() @IsNotEmpty() orgIdentifier?: string;
+  @Present() @IsString() @IsNotEmpty() sessionKey?: string;
+  @Present() @IsString() @IsNotEmpty() token?: string;
+  @Present() @IsString() @IsNotEmpty() businessFunction?: string;
+  @Present() @IsString() @IsNotEmpty() orgIdentifier?: string;
 }

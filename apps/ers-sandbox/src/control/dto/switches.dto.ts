@@ -17,7 +17,7 @@ import { ERS_BUSINESS_OPERATIONS, type ErsBusinessOperationId } from '../../ers-
 import { ERROR_SWITCH_STATUSES, type ErrorSwitchStatus } from '../../state/switches';
 
 const MAX_DELAY_MS = 600_000;
-/** Spine lifetimes up to a day (the real maximum is believed to be hours). */
+/** Spine lifetimes up to a day: e-RS publishes none, and tests need seconds. */
 const MAX_LIFETIME_MS = 86_400_000;
 
 /** Optional, but never `null` (which `@IsOptional()` would let through): for switches that cannot be cleared. */
