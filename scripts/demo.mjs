@@ -78,6 +78,8 @@ start('sandbox', [process.execPath, sandboxMain], {
   SANDBOX_PORT: sandboxPort,
   SANDBOX_ASID: '200000000220',
   SANDBOX_LOG_LEVEL: process.env.SANDBOX_LOG_LEVEL ?? 'warn',
+  // `SANDBOX_LEGACY_403=true npm start`: e-RS's bare business 403s from before November 2024.
+  SANDBOX_LEGACY_403: process.env.SANDBOX_LEGACY_403 ?? 'false',
 });
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 const cards = await (await waitFor(`${sandboxUrl}/_sandbox/cards`)).json();

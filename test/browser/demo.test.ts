@@ -294,7 +294,7 @@ describe('the demo SPA in Chromium', () => {
     expect(await page.locator('#session-panel .app-card-removed').innerText()).toContain('e-RS ended 1 session');
     expect((await demo.control.sessions()).filter((session) => session.state === 'active')).toHaveLength(0);
 
-    // The next call: e-RS answers a bare 403, the gateway ends the session and answers 401.
+    // The next call: e-RS answers 403 (session not valid), the gateway's A002 check finds the session dead and answers 401.
     await page.getByRole('button', { name: 'Search services' }).click();
     await onScreen('Your session has ended');
     const screen = await page.locator('#screen').innerText();

@@ -10,6 +10,10 @@ interface RecordedRequest {
 interface Switches {
   latencyMs: number;
   a016DelayMs: number;
+  legacy403: boolean;
+  spineIdleMs: number | null;
+  spineMaxMs: number | null;
+  interactionsNotAllowed: string[];
   error: { status: number; count: number; path: string | null } | null;
   drop: { count: number; path: string | null } | null;
   hang: { count: number; path: string | null } | null;
@@ -35,6 +39,10 @@ describe('sandbox switches', () => {
     expect(await sandbox.control<Switches>('GET', '/switches')).toEqual({
       latencyMs: 0,
       a016DelayMs: 400,
+      legacy403: false,
+      spineIdleMs: null,
+      spineMaxMs: null,
+      interactionsNotAllowed: [],
       error: null,
       drop: null,
       hang: null,

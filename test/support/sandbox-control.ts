@@ -52,6 +52,13 @@ export class SandboxControl {
   removeCard(token: string): Promise<void> {
     return this.send('POST', '/identity-agent/remove', { token });
   }
+  /** Withdraws a role from the session's user (its selected one unless named); the session lives on. */
+  revokeRole(body: { sessionKey?: string; token?: string; businessFunction?: string; orgIdentifier?: string }): Promise<void> {
+    return this.send('POST', '/roles/revoke', body);
+  }
+  restoreRole(body: { sessionKey?: string; token?: string; businessFunction?: string; orgIdentifier?: string }): Promise<void> {
+    return this.send('POST', '/roles/restore', body);
+  }
   releaseHolds(): Promise<void> {
     return this.send('POST', '/holds/release');
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErsBodyPipe } from '../ers-edge/ers-body.pipe';
-import { ErsBusinessEndpoint, FHIR_JSON, REFERRER_ROLES, STU3_PREFIX } from '../ers-edge/ers-route';
+import { ENDPOINT_ROLES, ErsBusinessEndpoint, FHIR_JSON, STU3_PREFIX } from '../ers-edge/ers-route';
 import type { FhirResource } from '../fixtures/fhir';
 import { AppointmentDto } from './appointment.dto';
 import { AppointmentsService } from './appointments.service';
@@ -14,7 +14,7 @@ export class AppointmentsController {
   @Post('Appointment')
   @HttpCode(201)
   @Header('Content-Type', FHIR_JSON)
-  @ErsBusinessEndpoint('A016', REFERRER_ROLES)
+  @ErsBusinessEndpoint('A016', ENDPOINT_ROLES.A016)
   async book(
     @Body(new ErsBodyPipe(AppointmentDto, { outcomeKey: 'INVALID_VALUE' })) body: AppointmentDto,
     @Req() request: FastifyRequest,

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, StreamableFile 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { ErsOutcomeError } from '../ers-edge/ers-errors';
-import { CLINICAL_ROLES, ErsBusinessEndpoint, STU3_PREFIX } from '../ers-edge/ers-route';
+import { ENDPOINT_ROLES, ErsBusinessEndpoint, STU3_PREFIX } from '../ers-edge/ers-route';
 import { BinaryService } from './binary.service';
 import { contentDisposition } from './content-disposition';
 
@@ -17,7 +17,7 @@ export class BinaryController {
 
   /** A006 Retrieve attachment: the bytes with their own media type, streamed. */
   @Get('Binary/:id')
-  @ErsBusinessEndpoint('A006', CLINICAL_ROLES)
+  @ErsBusinessEndpoint('A006', ENDPOINT_ROLES.A006)
   download(@Param('id') id: string): StreamableFile {
     const binary = this.binaries.open(id);
     return new StreamableFile(binary.stream, {
@@ -30,7 +30,7 @@ export class BinaryController {
   /** A020 Upload file: raw bytes, metadata in `X-ERS-XAPI-META-*`, `201` + `Location`. */
   @Post('Binary')
   @HttpCode(201)
-  @ErsBusinessEndpoint('A020', CLINICAL_ROLES, { streamBody: true })
+  @ErsBusinessEndpoint('A020', ENDPOINT_ROLES.A020, { streamBody: true })
   async upload(
     @Body() body: unknown,
     @Req() request: FastifyRequest,

@@ -18,6 +18,7 @@ describe('loadSandboxConfig', () => {
       port: 3001,
       asid: '200000000220',
       a016DelayMs: 2000,
+      legacy403: false,
       logLevel: 'info',
     });
   });
@@ -29,9 +30,10 @@ describe('loadSandboxConfig', () => {
         SANDBOX_PORT: '0',
         SANDBOX_ASID: '918999198999',
         SANDBOX_A016_DELAY_MS: '120000',
+        SANDBOX_LEGACY_403: 'TRUE',
         SANDBOX_LOG_LEVEL: 'DEBUG',
       }),
-    ).toEqual({ host: '0.0.0.0', port: 0, asid: '918999198999', a016DelayMs: 120000, logLevel: 'debug' });
+    ).toEqual({ host: '0.0.0.0', port: 0, asid: '918999198999', a016DelayMs: 120000, legacy403: true, logLevel: 'debug' });
     expect(loadSandboxConfig({ SANDBOX_PORT: '', SANDBOX_HOST: '  ' }).port).toBe(3001);
   });
 
@@ -41,16 +43,28 @@ describe('loadSandboxConfig', () => {
       SANDBOX_PORT: '70000',
       SANDBOX_ASID: 'abc',
       SANDBOX_A016_DELAY_MS: '-5',
+      SANDBOX_LEGACY_403: 'yes',
       SANDBOX_LOG_LEVEL: 'loud',
     });
-    expect(problems).toHaveLength(5);
+    expect(problems).toHaveLength(6);
     expect(problems.map((line) => line.split(':')[0])).toEqual([
       'SANDBOX_HOST',
       'SANDBOX_PORT',
       'SANDBOX_ASID',
       'SANDBOX_A016_DELAY_MS',
+      'SANDBOX_LEGACY_403',
       'SANDBOX_LOG_LEVEL',
     ]);
     expect(problems[1]).toBe('SANDBOX_PORT: expected an integer from 0 to 65535, got "70000"');
+    expect(problems[4]).toBe('SANDBOX_LEGACY_403: expected true or false, got "yes"');
+  });
+
+  it('reads SANDBOX_LEGACY_403 as true or false, in any case, and refuses anything else', () => {
+    expect(loadSandboxConfig({ SANDBOX_LEGACY_403: 'true' }).legacy403).toBe(true);
+    expect(loadSandboxConfig({ SANDBOX_LEGACY_403: 'False' }).legacy403).toBe(false);
+    expect(loadSandboxConfig({ SANDBOX_LEGACY_403: '' }).legacy403).toBe(false);
+    for (const bad of ['1', 'on', 'constructor', 'true!']) {
+      expect(problemsOf({ SANDBOX_LEGACY_403: bad })).toEqual([`SANDBOX_LEGACY_403: expected true or false, got "${bad}"`]);
+    }
   });
 });

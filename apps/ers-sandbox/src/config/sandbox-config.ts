@@ -13,6 +13,8 @@ export interface SandboxConfig {
   asid: string;
   /** Default duration of A016 (booking), which takes ~2 minutes on the real service. */
   a016DelayMs: number;
+  /** Start with the `legacy403` switch on: business 403s bare, as e-RS before 5 November 2024. */
+  legacy403: boolean;
   logLevel: SandboxLogLevel;
 }
 
@@ -24,6 +26,7 @@ export const SANDBOX_DEFAULTS: SandboxConfig = {
   port: 3001,
   asid: '200000000220',
   a016DelayMs: 2000,
+  legacy403: false,
   logLevel: 'info',
 };
 
@@ -44,6 +47,14 @@ const integer = (min: number, max: number): Format<number> => ({
   },
 });
 
+const boolean: Format<boolean> = {
+  expected: 'true or false',
+  parse: (raw) => {
+    const value = raw.toLowerCase();
+    return value === 'true' ? true : value === 'false' ? false : undefined;
+  },
+};
+
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const FORMATS = {
   SANDBOX_HOST: {
@@ -56,6 +67,7 @@ const FORMATS = {
     parse: (raw: string) => (/^\d{1,20}$/.test(raw) ? raw : undefined),
   },
   SANDBOX_A016_DELAY_MS: integer(0, MAX_TIMER_MS),
+  SANDBOX_LEGACY_403: boolean,
   SANDBOX_LOG_LEVEL: {
     expected: `one of ${SANDBOX_LOG_LEVELS.join(', ')}`,
     parse: (raw: string) => SANDBOX_LOG_LEVELS.find((level) => level === raw.toLowerCase()),
@@ -79,6 +91,7 @@ export class SandboxEnvironment {
   @IsOptional() @Env(FORMATS.SANDBOX_PORT) SANDBOX_PORT?: string;
   @IsOptional() @Env(FORMATS.SANDBOX_ASID) SANDBOX_ASID?: string;
   @IsOptional() @Env(FORMATS.SANDBOX_A016_DELAY_MS) SANDBOX_A016_DELAY_MS?: string;
+  @IsOptional() @Env(FORMATS.SANDBOX_LEGACY_403) SANDBOX_LEGACY_403?: string;
   @IsOptional() @Env(FORMATS.SANDBOX_LOG_LEVEL) SANDBOX_LOG_LEVEL?: string;
 }
 
@@ -111,6 +124,7 @@ export function loadSandboxConfig(env: Readonly<Record<string, string | undefine
     port: read('SANDBOX_PORT', FORMATS.SANDBOX_PORT, SANDBOX_DEFAULTS.port),
     asid: read('SANDBOX_ASID', FORMATS.SANDBOX_ASID, SANDBOX_DEFAULTS.asid),
     a016DelayMs: read('SANDBOX_A016_DELAY_MS', FORMATS.SANDBOX_A016_DELAY_MS, SANDBOX_DEFAULTS.a016DelayMs),
+    legacy403: read('SANDBOX_LEGACY_403', FORMATS.SANDBOX_LEGACY_403, SANDBOX_DEFAULTS.legacy403),
     logLevel: read('SANDBOX_LOG_LEVEL', FORMATS.SANDBOX_LOG_LEVEL, SANDBOX_DEFAULTS.logLevel),
   };
 }

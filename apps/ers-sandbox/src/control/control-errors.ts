@@ -16,4 +16,8 @@ export class ControlError extends Error {
   static invalid(message: string): ControlError {
     return new ControlError(400, 'invalid-request', message);
   }
+
+  static conflict(code: string, message: string): ControlError {
+    return new ControlError(409, code, message);
+  }
 }

@@ -6,9 +6,11 @@ import { ControlBodyPipe } from './control-body.pipe';
 import {
   ControlService,
   type BinaryFixtureView,
+  type RoleChangeView,
   type SessionView,
   type UploadView,
 } from './control.service';
+import { RoleChangeDto } from './dto/role-change.dto';
 import { SwitchesDto } from './dto/switches.dto';
 
 /** The `/_sandbox` control API (never under `/ers-api`): see the README for every call. */
@@ -35,6 +37,19 @@ export class ControlController {
   @HttpCode(200)
   expire(@Param('key') key: string): SessionView {
     return this.control.expire(key);
+  }
+
+  /** Withdraws a role from a user (RBAC change): their sessions live on, calls in that role get a 403. */
+  @Post('roles/revoke')
+  @HttpCode(200)
+  revokeRole(@Body(new ControlBodyPipe(RoleChangeDto)) body: RoleChangeDto): RoleChangeView {
+    return this.control.revokeRole(body);
+  }
+
+  @Post('roles/restore')
+  @HttpCode(200)
+  restoreRole(@Body(new ControlBodyPipe(RoleChangeDto)) body: RoleChangeDto): RoleChangeView {
+    return this.control.restoreRole(body);
   }
 
   @Get('requests')

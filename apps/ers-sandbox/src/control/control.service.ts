@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ErsPermission } from '@libs/ers-contract';
-import { TEST_CARDS, type TestCard } from '../fixtures/cards';
+import { cardByToken, TEST_CARDS, type TestCard } from '../fixtures/cards';
 import { binaryByteLength, binarySha256, BINARY_FIXTURES } from '../fixtures/binaries';
 import { ErsSessionRegistry, isLive, type ErsSession, type ErsSessionState } from '../state/ers-session-registry';
 import { HoldGate } from '../state/hold-gate';
@@ -8,6 +8,7 @@ import { RequestLog, type RecordedRequest } from '../state/request-log';
 import { type FaultSwitch, Switches, type SwitchesUpdate, type SwitchesView } from '../state/switches';
 import { UploadRegistry, type UploadState } from '../state/upload-registry';
 import { ControlError } from './control-errors';
+import type { RoleChangeDto } from './dto/role-change.dto';
 import type { FaultSwitchDto, SwitchesDto } from './dto/switches.dto';
 
 /** A session as the controls show it: never its token (a bearer credential), only the card label. */
@@ -16,8 +17,12 @@ export interface SessionView {
   userIdentifier: string;
   cardLabel: string;
   role: ErsPermission | null;
+  /** Its role was withdrawn from the user (`/_sandbox/roles/revoke`): business calls get a 403. */
+  roleWithdrawn: boolean;
   state: ErsSessionState;
   createdAt: string;
+  /** Its last call: with the `spineIdleMs` switch, it dies that long after this. */
+  lastCallAt: string;
   endedAt: string | null;
   a002Count: number;
   a003Count: number;
@@ -26,8 +31,18 @@ export interface SessionView {
   callsInFlight: number;
   /** A003s that arrived while a call on it was in flight (an e-RS rule broken: must stay 0). */
   a003WhileCallsInFlight: number;
-  /** Business calls on it answered 403 (each may be followed by one A002 checking the session). */
+  /** Business calls on it answered 403, any cause, bare or not (each may be followed by one A002 checking the session). */
   forbiddenCount: number;
+}
+
+/** The answer of `/_sandbox/roles/revoke` and `/restore`. */
+export interface RoleChangeView {
+  cardLabel: string;
+  userIdentifier: string;
+  role: ErsPermission;
+  withdrawn: boolean;
+  /** Live sessions working in this role now (they stay alive either way). */
+  liveSessions: number;
 }
 
 export interface UploadView {
@@ -85,6 +100,19 @@ export class ControlService {
     return this.sessionView(session);
   }
 
+  /** The user loses one role (RBAC changed at Spine); their sessions stay alive. */
+  revokeRole(dto: RoleChangeDto): RoleChangeView {
+    const { card, role } = this.roleToChange(dto);
+    this.sessions.withdrawRole(card, role);
+    return this.roleChangeView(card, role);
+  }
+
+  restoreRole(dto: RoleChangeDto): RoleChangeView {
+    const { card, role } = this.roleToChange(dto);
+    this.sessions.restoreRole(card, role);
+    return this.roleChangeView(card, role);
+  }
+
   recentRequests(limit: string | undefined, operation: string | undefined): readonly RecordedRequest[] {
     const count = limit === undefined ? undefined : Number(limit);
     if (count !== undefined && (!Number.isInteger(count) || count < 0)) {
@@ -135,6 +163,10 @@ export class ControlService {
     const update: SwitchesUpdate = {
       latencyMs: dto.latencyMs,
       a016DelayMs: dto.a016DelayMs,
+      legacy403: dto.legacy403,
+      spineIdleMs: dto.spineIdleMs,
+      spineMaxMs: dto.spineMaxMs,
+      interactionsNotAllowed: dto.interactionsNotAllowed,
       error:
         dto.error === undefined || dto.error === null
           ? dto.error
@@ -162,6 +194,41 @@ export class ControlService {
     this.holds.release();
   }
 
+  /** The user (by session or by card token) and one of their roles (named, or the session's own). */
+  private roleToChange(dto: RoleChangeDto): { card: TestCard; role: ErsPermission } {
+    if ((dto.sessionKey === undefined) === (dto.token === undefined)) {
+      throw ControlError.invalid('Name the user by exactly one of sessionKey or token');
+    }
+    if ((dto.businessFunction === undefined) !== (dto.orgIdentifier === undefined)) {
+      throw ControlError.invalid('businessFunction and orgIdentifier go together');
+    }
+    const session = dto.sessionKey === undefined ? undefined : this.findSession(dto.sessionKey);
+    const card = session?.card ?? cardByToken(dto.token ?? '');
+    if (card === undefined) throw ControlError.notFound('No test card has this token');
+    if (dto.businessFunction === undefined || dto.orgIdentifier === undefined) {
+      if (session === undefined) throw ControlError.invalid('With a token, name the role: businessFunction and orgIdentifier');
+      if (session.role === null) {
+        throw ControlError.conflict('no-role-selected', 'This session has no role selected yet: name one with businessFunction and orgIdentifier');
+      }
+      return { card, role: session.role };
+    }
+    const role = card.permissions.find(
+      (permission) => permission.businessFunction === dto.businessFunction && permission.orgIdentifier === dto.orgIdentifier,
+    );
+    if (role === undefined) throw ControlError.notFound(`The user of ${card.label} holds no such role`);
+    return { card, role };
+  }
+
+  private roleChangeView(card: TestCard, role: ErsPermission): RoleChangeView {
+    return {
+      cardLabel: card.label,
+      userIdentifier: card.user.identifier,
+      role: { ...role },
+      withdrawn: this.sessions.isRoleWithdrawn(card, role),
+      liveSessions: this.sessions.liveSessionsInRole(card, role),
+    };
+  }
+
   private findSession(key: string): ErsSession {
     const session = this.sessions.find(key);
     if (session === undefined) throw ControlError.notFound(`No e-RS session has had the key ${key}`);
@@ -174,8 +241,10 @@ export class ControlService {
       userIdentifier: session.card.user.identifier,
       cardLabel: session.card.label,
       role: session.role === null ? null : { ...session.role },
+      roleWithdrawn: session.role !== null && this.sessions.isRoleWithdrawn(session.card, session.role),
       state: session.state,
       createdAt: session.createdAt.toISOString(),
+      lastCallAt: session.lastCallAt.toISOString(),
       endedAt: session.endedAt?.toISOString() ?? null,
       a002Count: session.a002Count,
       a003Count: this.sessions.a003Count(session),

@@ -2,17 +2,23 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import type { FastifyRequest } from 'fastify';
 import { ERS_ASID_HEADER, ERS_SESSION_KEY_HEADER } from '@libs/ers-contract';
 import { InjectSandboxConfig, type SandboxConfig } from '../config/sandbox-config';
-import { ErsSessionRegistry } from '../state/ers-session-registry';
-import { ErsBareError, ErsOutcomeError } from './ers-errors';
+import { ErsSessionRegistry, type ErsSession } from '../state/ers-session-registry';
+import { Switches } from '../state/switches';
+import { ErsBareError, ersForbidden, type ErsForbiddenCause } from './ers-errors';
 import { attachErsSession } from './ers-request-context';
+import type { ErsRouteConfig } from './ers-route';
 import { exactHeader } from './raw-headers';
 
-/** What e-RS checks before any endpoint runs: the ASID, then (business calls) session and role. */
+/**
+ * What e-RS checks before any endpoint runs: the calling system (ASID), then, for business calls,
+ * the session and the user's role. Every business 403 is built here, from its cause.
+ */
 @Injectable()
 export class ErsEdgeGuard implements CanActivate {
   constructor(
     @InjectSandboxConfig() private readonly config: SandboxConfig,
     private readonly sessions: ErsSessionRegistry,
+    private readonly switches: Switches,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -20,26 +26,38 @@ export class ErsEdgeGuard implements CanActivate {
     const ers = request.routeOptions.config.ers;
     if (ers === undefined) return true;
     const rawHeaders = request.raw.rawHeaders;
+    const asid = exactHeader(rawHeaders, ERS_ASID_HEADER);
 
-    // e-RS refuses a caller without its accredited system id outright, with no body.
-    if (exactHeader(rawHeaders, ERS_ASID_HEADER) !== this.config.asid) {
-      throw new ErsBareError(403, 'missing or unknown XAPI_ASID');
+    if (ers.kind !== 'business') {
+      // A001-A003 kept their bare 403 through the November 2024 change (unknown paths too).
+      if (asid !== this.config.asid) throw new ErsBareError(403, 'missing or unknown XAPI_ASID');
+      return true;
     }
-    if (ers.kind !== 'business') return true;
-
-    // A dead, expired or unknown key is a bare 403 (never 401): the only sign a client gets.
-    const key = exactHeader(rawHeaders, ERS_SESSION_KEY_HEADER);
-    const session = key === undefined ? undefined : this.sessions.findLive(key);
-    if (session === undefined) throw new ErsBareError(403, 'unknown or dead session key');
-    // The session is unusable until A002 has selected a role.
-    if (session.role === null) throw new ErsBareError(403, 'no role selected on this session');
-    // Since late 2024 e-RS explains a wrong-role 403 with an OperationOutcome.
-    if (!ers.roles.includes(session.role.businessFunction)) {
-      throw ErsOutcomeError.notAuthorised(
-        `The ${session.role.businessFunction} business function is not authorised for ${ers.operation ?? 'this call'}`,
-      );
-    }
-    attachErsSession(request.raw, session);
+    const checked = this.authorise(ers, asid, exactHeader(rawHeaders, ERS_SESSION_KEY_HEADER));
+    if ('kind' in checked) throw ersForbidden(checked, this.switches.legacy403);
+    attachErsSession(request.raw, checked);
     return true;
+  }
+
+  /** The session the call may use, or the first authorisation stage that fails, in e-RS's order: system, session, user. */
+  private authorise(ers: ErsRouteConfig, asid: string | undefined, key: string | undefined): ErsSession | ErsForbiddenCause {
+    if (asid === undefined) return { kind: 'asid-missing' };
+    if (asid !== this.config.asid) return { kind: 'asid-unknown' };
+    // Spine accredits a system per interaction: a known ASID may still not be allowed this one.
+    if (ers.operation !== null && !this.switches.isInteractionAllowed(ers.operation)) {
+      return { kind: 'interaction-not-allowed', asid, operation: ers.operation };
+    }
+
+    // A dead, expired or unknown key is a 403 (never 401): the only sign a client gets.
+    const session = key === undefined ? undefined : this.sessions.findLive(key);
+    if (session === undefined) return { kind: 'session-not-valid' };
+    // The session is unusable until A002 has selected a role.
+    if (session.role === null) return { kind: 'no-role-selected' };
+    // The user's role was withdrawn (RBAC changed) after A002: the session lives, the role does not.
+    if (this.sessions.isRoleWithdrawn(session.card, session.role)) return { kind: 'no-role-at-organisation', role: session.role };
+    if (!ers.roles.includes(session.role.businessFunction)) {
+      return { kind: 'business-function', businessFunction: session.role.businessFunction, authorised: ers.roles };
+    }
+    return session;
   }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import { ErsBodyPipe } from '../ers-edge/ers-body.pipe';
 import { ErsBase } from '../ers-edge/ers-request-context';
-import { ErsBusinessEndpoint, FHIR_JSON, REFERRER_ROLES, STU3_PREFIX } from '../ers-edge/ers-route';
+import { ENDPOINT_ROLES, ErsBusinessEndpoint, FHIR_JSON, STU3_PREFIX } from '../ers-edge/ers-route';
 import { FhirParametersDto } from '../ers-edge/fhir-parameters.dto';
 import type { FhirList } from '../fixtures/fhir';
 import { HealthcareServicesService } from './healthcare-services.service';
@@ -14,7 +14,7 @@ export class HealthcareServicesController {
   @Post('HealthcareService/$ers.searchHealthcareServicesForPatient')
   @HttpCode(200)
   @Header('Content-Type', FHIR_JSON)
-  @ErsBusinessEndpoint('A010', REFERRER_ROLES)
+  @ErsBusinessEndpoint('A010', ENDPOINT_ROLES.A010)
   search(
     @Body(new ErsBodyPipe(FhirParametersDto, { outcomeKey: 'INVALID_VALUE' })) body: FhirParametersDto,
     @ErsBase() ersBase: string,

@@ -26,7 +26,10 @@ export class ProfessionalSessionService {
     // e-RS allows one role per session: changing role means A003, A001, A002 again.
     if (session.role !== null) throw new ErsBareError(400, 'a role is already selected on this session');
     const permission = session.card.permissions.find(
-      (p) => p.businessFunction === choice.businessFunction && p.orgIdentifier === choice.orgIdentifier,
+      (p) =>
+        p.businessFunction === choice.businessFunction &&
+        p.orgIdentifier === choice.orgIdentifier &&
+        !this.sessions.isRoleWithdrawn(session.card, p),
     );
     if (permission === undefined) throw new ErsBareError(403, 'role not among the user’s permissions');
     session.role = { ...permission };

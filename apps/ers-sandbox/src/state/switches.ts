@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectSandboxConfig, type SandboxConfig } from '../config/sandbox-config';
+import type { ErsBusinessOperationId, ErsOperationId } from '../ers-edge/ers-route';
 
 export const ERROR_SWITCH_STATUSES = [429, 500, 502, 503, 504] as const;
 export type ErrorSwitchStatus = (typeof ERROR_SWITCH_STATUSES)[number];
@@ -17,6 +18,16 @@ export interface ErrorSwitch extends FaultSwitch {
 export interface SwitchesView {
   latencyMs: number;
   a016DelayMs: number;
+  /** e-RS before 5 November 2024: every business 403 bare (no body), whatever its cause. */
+  legacy403: boolean;
+  /**
+   * Spine SSO session lifetimes (e-RS publishes none): an e-RS session dies this long after its
+   * last call, or this long after A001. `null` or 0: never.
+   */
+  spineIdleMs: number | null;
+  spineMaxMs: number | null;
+  /** Business endpoints the sandbox's ASID is not accredited for: 403 (system authorisation). */
+  interactionsNotAllowed: ErsBusinessOperationId[];
   error: ErrorSwitch | null;
   drop: FaultSwitch | null;
   hang: FaultSwitch | null;
@@ -37,7 +48,13 @@ export class Switches {
 
   view(): SwitchesView {
     const copy = <T extends object>(value: T | null): T | null => (value === null ? null : { ...value });
-    return { ...this.state, error: copy(this.state.error), drop: copy(this.state.drop), hang: copy(this.state.hang) };
+    return {
+      ...this.state,
+      interactionsNotAllowed: [...this.state.interactionsNotAllowed],
+      error: copy(this.state.error),
+      drop: copy(this.state.drop),
+      hang: copy(this.state.hang),
+    };
   }
 
   update(update: SwitchesUpdate): SwitchesView {
@@ -51,6 +68,22 @@ export class Switches {
 
   get a016DelayMs(): number {
     return this.state.a016DelayMs;
+  }
+
+  get legacy403(): boolean {
+    return this.state.legacy403;
+  }
+
+  get spineIdleMs(): number | null {
+    return this.state.spineIdleMs;
+  }
+
+  get spineMaxMs(): number | null {
+    return this.state.spineMaxMs;
+  }
+
+  isInteractionAllowed(operation: ErsOperationId): boolean {
+    return !this.state.interactionsNotAllowed.some((id) => id === operation);
   }
 
   /** Takes one fault for this request, if a switch matches: drop first, then hang, then error. */
@@ -76,7 +109,17 @@ export class Switches {
   }
 
   private defaults(): SwitchesView {
-    return { latencyMs: 0, a016DelayMs: this.config.a016DelayMs, error: null, drop: null, hang: null };
+    return {
+      latencyMs: 0,
+      a016DelayMs: this.config.a016DelayMs,
+      legacy403: this.config.legacy403,
+      spineIdleMs: null,
+      spineMaxMs: null,
+      interactionsNotAllowed: [],
+      error: null,
+      drop: null,
+      hang: null,
+    };
   }
 }
 

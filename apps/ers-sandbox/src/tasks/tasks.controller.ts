@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ErsBase } from '../ers-edge/ers-request-context';
-import { CLINICAL_ROLES, ErsBusinessEndpoint, FHIR_JSON, STU3_PREFIX } from '../ers-edge/ers-route';
+import { ENDPOINT_ROLES, ErsBusinessEndpoint, FHIR_JSON, STU3_PREFIX } from '../ers-edge/ers-route';
 import type { Bundle } from '../fixtures/fhir';
 import { TasksService, type TaskQuery } from './tasks.service';
 
@@ -12,7 +12,7 @@ export class TasksController {
   @Get('Task')
   @Header('Content-Type', FHIR_JSON)
   @Header('Cache-Control', 'no-store')
-  @ErsBusinessEndpoint('A029', CLINICAL_ROLES)
+  @ErsBusinessEndpoint('A029', ENDPOINT_ROLES.A029)
   search(@Query() query: TaskQuery, @ErsBase() ersBase: string): Bundle {
     return this.tasks.search(query, ersBase);
   }
