@@ -52,6 +52,10 @@ export class SandboxControl {
   removeCard(token: string): Promise<void> {
     return this.send('POST', '/identity-agent/remove', { token });
   }
+  /** Puts a removed card back: its token signs in again. */
+  insertCard(label: string): Promise<void> {
+    return this.send('POST', '/identity-agent/insert', { label });
+  }
   /** Withdraws a role from the session's user (its selected one unless named); the session lives on. */
   revokeRole(body: { sessionKey?: string; token?: string; businessFunction?: string; orgIdentifier?: string }): Promise<void> {
     return this.send('POST', '/roles/revoke', body);
