@@ -64,6 +64,8 @@ export interface Concept {
   display: string;
   /** CLINIC-TYPE concepts name their specialty in a `specialty` property. */
   specialty: string | null;
+  /** When e-RS stopped offering the concept, if it has (still named, never offered for a new search). */
+  effectiveTo: string | null;
 }
 
 export interface Service {
@@ -172,14 +174,20 @@ export const concepts = (codeSystem: unknown): Concept[] =>
   arr(obj(codeSystem).concept)
     .map(obj)
     .map((concept) => {
-      const specialty = arr(concept.property).map(obj).find((property) => property.code === 'specialty');
+      const property = (name: string): Json | undefined => arr(concept.property).map(obj).find((candidate) => candidate.code === name);
+      // SPECIALTY dates its concepts with extensions (A004_Response_Specialty.json), CLINIC-TYPE with properties.
+      const endExtension = arr(concept.extension).map(obj).find((extension) => str(extension.url).endsWith('-EffectivetoDate-1'));
       return {
         code: str(concept.code),
         display: str(concept.display) || str(concept.code),
-        specialty: specialty === undefined ? null : str(obj(specialty.valueCoding).code) || null,
+        specialty: str(obj(property('specialty')?.valueCoding).code) || null,
+        effectiveTo: str(property('effectiveTo')?.valueDateTime) || str(endExtension?.valueDate) || null,
       };
     })
     .filter((concept) => concept.code !== '');
+
+/** A concept e-RS still offers on `now` (an ended specialty or clinic type only names old referrals). */
+export const inEffect = (concept: Concept, now = Date.now()): boolean => concept.effectiveTo === null || !(Date.parse(concept.effectiveTo) <= now);
 
 /** A010: a `List` (eRS-FetchServices-List-1); each item identifies a service and summarises it. */
 export function services(list: unknown): Service[] {

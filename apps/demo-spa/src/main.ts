@@ -456,7 +456,7 @@ class App {
   }
 
   private servicesScreen(screen: Extract<Screen, { name: 'services' }>): { title: string; body: Child[] } {
-    const specialties = screen.specialties?.concepts ?? [];
+    const specialties = (screen.specialties?.concepts ?? []).filter((concept) => fhir.inEffect(concept));
     const clinicTypes = screen.clinicTypes?.concepts ?? [];
     const errorFor = (field: string): string | null => screen.errors?.find((error) => error.field === field)?.text ?? null;
     const clinicChoices = (specialty: string): { value: string; text: string; selected?: boolean }[] => [

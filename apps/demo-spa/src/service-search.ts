@@ -1,6 +1,6 @@
 /** The service search form (A010): what the user typed, checked before anything is sent to e-RS. */
 import { type FieldError } from './components';
-import { type Concept, type ServiceSearch } from './fhir';
+import { type Concept, type ServiceSearch, inEffect } from './fhir';
 
 export interface SearchForm {
   nhsNumber: string;
@@ -21,10 +21,13 @@ export const FIELD = {
   referringClinician: 'search-referring-clinician',
 } as const;
 
-/** Clinic types belong to a specialty (their `specialty` property); a list without that property offers them all. */
+/**
+ * The clinic types a search may name: those of the specialty (their `specialty` property; a list
+ * without that property offers them all) that e-RS still offers.
+ */
 export function clinicTypesFor(clinicTypes: readonly Concept[], specialty: string): Concept[] {
-  if (!clinicTypes.some((concept) => concept.specialty !== null)) return [...clinicTypes];
-  return clinicTypes.filter((concept) => concept.specialty === specialty);
+  const ofSpecialty = clinicTypes.some((concept) => concept.specialty !== null) ? clinicTypes.filter((concept) => concept.specialty === specialty) : clinicTypes;
+  return ofSpecialty.filter((concept) => inEffect(concept));
 }
 
 export function readForm(form: HTMLFormElement): SearchForm {
