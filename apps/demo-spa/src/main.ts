@@ -368,6 +368,8 @@ class App {
     const listName = WORKLISTS.find((list) => list.value === screen.listType)?.text ?? screen.listType;
     const rows = screen.rows;
     const canOpen = this.can.referrals;
+    // e-RS's published List names patients by NHS number only: a name column only when it gives names.
+    const named = rows?.some((view) => view.row.patientName !== null) === true;
     return {
       title: 'Referrals worklist',
       body: [
@@ -388,13 +390,13 @@ class App {
             ? h('p', { class: 'app-empty' }, `There are no referrals on “${listName}”.`)
             : table(
                 `${listName}: ${rows.length} referral${rows.length === 1 ? '' : 's'}`,
-                ['UBRN', 'Patient', 'NHS number', 'Priority', 'Specialty', 'Pathway start'],
+                ['UBRN', 'NHS number', ...(named ? ['Patient'] : []), 'Priority', 'Specialty', 'Pathway start'],
                 rows.map((view) => [
                   canOpen
                     ? actionLink([hidden('Open referral '), h('span', { class: 'app-ubrn' }, ubrnText(view.row.ubrn))], () => void this.act(() => this.showReferral(view)))
                     : h('span', { class: 'app-ubrn' }, ubrnText(view.row.ubrn)),
-                  view.row.patientName ?? h('span', { class: 'app-not-given' }, 'Not given'),
                   h('span', { class: 'app-nhs-number' }, nhsNumberText(view.row.nhsNumber)),
+                  ...(named ? [view.row.patientName ?? ''] : []),
                   priorityText(view.row.priority),
                   view.specialty,
                   dateText(view.row.pathwayStart),
@@ -412,7 +414,7 @@ class App {
     const { details } = referral;
     const row = screen.row?.row ?? null;
     const rows: [string, Child][] = [
-      ['Patient', row?.patientName ?? 'Not given by e-RS'],
+      ['Patient', row?.patientName ?? ''],
       ['NHS number', h('span', { class: 'app-nhs-number' }, nhsNumberText(row?.nhsNumber || details.nhsNumber))],
       ['Priority', priorityText(row?.priority.code ? row.priority : details.priority)],
       ['Specialty', referral.specialty],
