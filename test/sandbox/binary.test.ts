@@ -146,7 +146,7 @@ describe('sandbox attachments (A006) and uploads (A020)', () => {
     expect(sha256(back.body)).toBe(sha256(data));
   });
 
-  it('A020: accepts exactly 5 MiB and answers 5 MiB + 1 byte 413 with an OperationOutcome', async () => {
+  it('A020: accepts exactly 5 MiB and answers 5 MiB + 1 byte 422 FILE_SIZE_ERROR (the A020 page)', async () => {
     const exact = randomBytes(FIVE_MIB);
     const accepted = await sandbox.ers('POST', '/STU3/v1/Binary', {
       sessionKey: key,
@@ -161,10 +161,10 @@ describe('sandbox attachments (A006) and uploads (A020)', () => {
       headers: [['Content-Type', 'application/octet-stream'], ['X-ERS-XAPI-META-FILE_NAME', 'over.bin']],
       body: over,
     });
-    expect(refused.status).toBe(413);
+    expect(refused.status).toBe(422);
     expect(refused.json<{ resourceType: string; issue: { code: string }[] }>()).toMatchObject({
       resourceType: 'OperationOutcome',
-      issue: [{ code: 'too-long' }],
+      issue: [{ code: 'too-long', details: { coding: [{ code: 'FILE_SIZE_ERROR' }] } }],
     });
     const uploads = await sandbox.control<UploadView[]>('GET', '/uploads');
     expect(uploads.map((u) => [u.fileName, u.bytes, u.complete, u.state])).toEqual([
@@ -216,6 +216,7 @@ describe('sandbox attachments (A006) and uploads (A020)', () => {
     });
     expect(missing.status).toBe(422);
     expect(missing.json<{ resourceType: string }>().resourceType).toBe('OperationOutcome');
+    expect(missing.text).toContain('"code":"MISSING_VALUE"');
     expect(await sandbox.control<UploadView[]>('GET', '/uploads')).toEqual([]);
   });
 });

@@ -112,12 +112,22 @@ describe('sandbox header checks and request recording', () => {
     expect(await sandbox.control<RecordedRequest[]>('GET', '/requests')).toEqual([]);
   });
 
-  it('answers every e-RS answer with X_ERS_TRANSACTION_ID and a load-balancer cookie, even a bare 403', async () => {
+  it('answers every e-RS answer with an X_ERS_TRANSACTION_ID of the form <uuid>-1, even a bare 403, and sets no cookie', async () => {
     const answer = await sandbox.call('GET', '/ers-api/STU3/v1/CodeSystem/SPECIALTY');
     expect(answer.status).toBe(403);
     expect(answer.text).toBe('');
-    expect(answer.headers['x_ers_transaction_id']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(String(answer.headers['set-cookie'])).toMatch(/^ERS_LB=/);
+    // The form of the endpoint pages' example headers: "bfa90094-981a-4d2a-ad56-a17429865241-1".
+    expect(answer.headers['x_ers_transaction_id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}-1$/);
+    const { key } = await sandbox.session('provider-three-roles', 'SERVICE_PROVIDER_CLINICIAN');
+    const ids = new Set<unknown>();
+    for (let i = 0; i < 3; i += 1) {
+      const ok = await sandbox.ers('GET', '/STU3/v1/CodeSystem/SPECIALTY', { sessionKey: key });
+      expect(ok.headers['x_ers_transaction_id']).toMatch(/^[0-9a-f-]{36}-1$/);
+      ids.add(ok.headers['x_ers_transaction_id']);
+      // No published source has e-RS set a cookie: the sandbox sets none.
+      expect(ok.headers['set-cookie']).toBeUndefined();
+    }
+    expect(ids.size).toBe(3);
   });
 
   it('spells X_ERS_TRANSACTION_ID exactly so on the wire', async () => {

@@ -10,7 +10,6 @@ interface RecordedRequest {
 interface Switches {
   latencyMs: number;
   a016DelayMs: number;
-  a002NewId: boolean;
   error: { status: number; count: number; path: string | null } | null;
   drop: { count: number; path: string | null } | null;
   hang: { count: number; path: string | null } | null;
@@ -36,7 +35,6 @@ describe('sandbox switches', () => {
     expect(await sandbox.control<Switches>('GET', '/switches')).toEqual({
       latencyMs: 0,
       a016DelayMs: 400,
-      a002NewId: false,
       error: null,
       drop: null,
       hang: null,
@@ -61,7 +59,7 @@ describe('sandbox switches', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(380);
     expect(slow.json<{ resourceType: string; status: string; description: string }>()).toMatchObject({
       resourceType: 'Appointment',
-      status: 'booked',
+      status: 'proposed',
       description: 'Cardiology first appointment',
     });
     expect(String(slow.headers['location'])).toMatch(/\/ers-api\/STU3\/v1\/Appointment\/[0-9a-f-]{36}\/_history\/1$/);
@@ -93,7 +91,7 @@ describe('sandbox switches', () => {
       expect(failed.headers['content-type']).toMatch(/^application\/fhir\+json/);
       expect(failed.json<{ resourceType: string; issue: { details: { coding: { code: string }[] } }[] }>()).toMatchObject({
         resourceType: 'OperationOutcome',
-        issue: [{ details: { coding: [{ code: 'SERVICE_UNAVAILABLE' }] } }],
+        issue: [{ details: { coding: [{ code: 'SYSTEM_UNAVAILABLE' }] } }],
       });
       expect(failed.headers['x_ers_transaction_id']).toBeDefined();
     }
@@ -140,8 +138,8 @@ describe('sandbox switches', () => {
   });
 
   it('reset clears the switches', async () => {
-    await sandbox.control('PUT', '/switches', { latencyMs: 100, a002NewId: true, a016DelayMs: 5, drop: { count: 5 } });
+    await sandbox.control('PUT', '/switches', { latencyMs: 100, a016DelayMs: 5, drop: { count: 5 } });
     await sandbox.control('POST', '/reset');
-    expect(await sandbox.control<Switches>('GET', '/switches')).toMatchObject({ latencyMs: 0, a002NewId: false, a016DelayMs: 400, drop: null });
+    expect(await sandbox.control<Switches>('GET', '/switches')).toMatchObject({ latencyMs: 0, a016DelayMs: 400, drop: null });
   });
 });

@@ -1,17 +1,19 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { operationOutcome } from '@libs/ers-contract';
 import { ControlError } from './control/control-errors';
-import { ErsBareError, ErsOutcomeError } from './ers-edge/ers-errors';
+import { ErsBareError, ErsOutcomeError, ersOutcome } from './ers-edge/ers-errors';
 import { FHIR_JSON, isErsPath } from './ers-edge/ers-route';
 
-/** FHIR issue codes and e-RS OutcomeKeys for statuses the framework itself produces. */
-const GENERIC_OUTCOMES: Record<number, [issue: string, key: string]> = {
-  400: ['structure', 'BAD_REQUEST'],
-  404: ['not-found', 'NO_RESOURCE_FOUND'],
-  405: ['not-supported', 'METHOD_NOT_ALLOWED'],
-  413: ['too-long', 'REQUEST_TOO_LARGE'],
-  415: ['not-supported', 'UNSUPPORTED_MEDIA_TYPE'],
+/**
+ * FHIR issue codes for statuses the framework itself produces. The e-RS docs list these statuses
+ * (explore_error_messages) but no OutcomeKey for them, so the OperationOutcome carries none.
+ */
+const GENERIC_ISSUES: Record<number, string> = {
+  400: 'structure',
+  404: 'not-found',
+  405: 'not-supported',
+  413: 'too-long',
+  415: 'not-supported',
 };
 
 /**
@@ -46,8 +48,8 @@ export class SandboxExceptionFilter implements ExceptionFilter {
     const message = status === 500 ? 'Internal error' : exception instanceof Error ? exception.message : String(exception);
     if (status === 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (isErsPath(request.url)) {
-      const [issue, key] = GENERIC_OUTCOMES[status] ?? ['exception', 'INTERNAL_SERVER_ERROR'];
-      void reply.code(status).header('Content-Type', FHIR_JSON).send(JSON.stringify(operationOutcome(issue, key, message)));
+      const issue = GENERIC_ISSUES[status] ?? 'exception';
+      void reply.code(status).header('Content-Type', FHIR_JSON).send(JSON.stringify(ersOutcome(issue, null, message)));
       return;
     }
     void reply.code(status).send({ error: status === 404 ? 'not-found' : 'error', message });

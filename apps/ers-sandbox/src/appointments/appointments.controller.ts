@@ -16,7 +16,7 @@ export class AppointmentsController {
   @Header('Content-Type', FHIR_JSON)
   @ErsBusinessEndpoint('A016', REFERRER_ROLES)
   async book(
-    @Body(new ErsBodyPipe(AppointmentDto)) body: AppointmentDto,
+    @Body(new ErsBodyPipe(AppointmentDto, { outcomeKey: 'INVALID_VALUE' })) body: AppointmentDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FhirResource> {

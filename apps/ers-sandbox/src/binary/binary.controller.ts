@@ -9,6 +9,7 @@ import { contentDisposition } from './content-disposition';
 /** A020 metadata headers. Case does not matter (plain HTTP), but the underscore does. */
 const FILE_NAME_HEADER = 'x-ers-xapi-meta-file_name';
 const INTENDED_UBRN_HEADER = 'x-ers-xapi-meta-intended_ubrn';
+const MAX_FILE_NAME_LENGTH = 255;
 
 @Controller(STU3_PREFIX)
 export class BinaryController {
@@ -36,8 +37,12 @@ export class BinaryController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     const fileName = request.headers[FILE_NAME_HEADER];
+    // The A020 page: MISSING_VALUE when the file name is not supplied, INVALID_VALUE over 255 characters.
     if (typeof fileName !== 'string' || fileName.trim() === '') {
-      throw ErsOutcomeError.invalid('X-ERS-XAPI-META-FILE_NAME is required');
+      throw ErsOutcomeError.unprocessable('MISSING_VALUE', 'X-ERS-XAPI-META-FILE_NAME is required');
+    }
+    if (fileName.length > MAX_FILE_NAME_LENGTH) {
+      throw ErsOutcomeError.unprocessable('INVALID_VALUE', `The file name is longer than ${MAX_FILE_NAME_LENGTH} characters`);
     }
     const intendedUbrn = request.headers[INTENDED_UBRN_HEADER];
     const upload = await this.binaries.receive(body instanceof Readable ? body : undefined, {

@@ -54,7 +54,7 @@ export class BinaryService {
   /**
    * A020: reads the body as it arrives, so `/_sandbox/uploads` shows the bytes received so far
    * (the proof that a gateway streams uploads). Past the limit the rest is still read (and
-   * hashed) so that the 413 reaches a client that is still sending.
+   * hashed) so that the 422 reaches a client that is still sending.
    */
   async receive(body: Readable | undefined, meta: Pick<Upload, 'fileName' | 'intendedUbrn' | 'contentType'>): Promise<Upload> {
     const upload = this.uploads.start(meta);
@@ -74,11 +74,13 @@ export class BinaryService {
     upload.sha256 = hash.digest('hex');
     if (upload.bytes > MAX_UPLOAD_BYTES) {
       upload.state = 'rejected';
-      throw new ErsOutcomeError(413, 'too-long', 'FILE_TOO_LARGE', `The file is ${upload.bytes} bytes; the limit is ${MAX_UPLOAD_BYTES} bytes`);
+      // The A020 page: 422 FILE_SIZE_ERROR, "The file is too large; the max size is 5MB".
+      throw ErsOutcomeError.unprocessable('FILE_SIZE_ERROR', `The file is ${upload.bytes} bytes; the limit is ${MAX_UPLOAD_BYTES} bytes`);
     }
     if (upload.bytes === 0) {
       upload.state = 'rejected';
-      throw ErsOutcomeError.invalid('The file is empty');
+      // The A020 page: MISSING_VALUE when "the file data are not supplied".
+      throw ErsOutcomeError.unprocessable('MISSING_VALUE', 'The file data are not supplied');
     }
     upload.data = Buffer.concat(kept);
     upload.state = 'complete';

@@ -13,7 +13,6 @@ import type { FaultSwitchDto, SwitchesDto } from './dto/switches.dto';
 /** A session as the controls show it: never its token (a bearer credential), only the card label. */
 export interface SessionView {
   sessionKey: string;
-  previousKeys: string[];
   userIdentifier: string;
   cardLabel: string;
   role: ErsPermission | null;
@@ -136,7 +135,6 @@ export class ControlService {
     const update: SwitchesUpdate = {
       latencyMs: dto.latencyMs,
       a016DelayMs: dto.a016DelayMs,
-      a002NewId: dto.a002NewId,
       error:
         dto.error === undefined || dto.error === null
           ? dto.error
@@ -173,7 +171,6 @@ export class ControlService {
   private sessionView(session: ErsSession): SessionView {
     return {
       sessionKey: session.key,
-      previousKeys: [...session.previousKeys],
       userIdentifier: session.card.user.identifier,
       cardLabel: session.card.label,
       role: session.role === null ? null : { ...session.role },

@@ -8,23 +8,27 @@ import {
   ERS_ASID_HEADER,
   ERS_SESSION_KEY_HEADER,
   ERS_TRANSACTION_ID_HEADER,
-  operationOutcome,
 } from '@libs/ers-contract';
 import { Delays } from '../state/delays';
 import { ErsSessionRegistry } from '../state/ers-session-registry';
 import { RequestLog, type RecordedRequest } from '../state/request-log';
 import { Switches, type ErrorSwitchStatus } from '../state/switches';
+import { ersOutcome, type OutcomeKey } from './ers-errors';
 import { FHIR_JSON, isErsPath } from './ers-route';
 import { exactHeader, headerPairs } from './raw-headers';
 
 const SESSION_OPERATIONS: ReadonlySet<string> = new Set(['A001', 'A002', 'A003']);
 
-const FAULT_OUTCOMES: Record<ErrorSwitchStatus, { issue: string; key: string; text: string }> = {
-  429: { issue: 'throttled', key: 'TOO_MANY_REQUESTS', text: 'Too many requests' },
-  500: { issue: 'exception', key: 'INTERNAL_SERVER_ERROR', text: 'Internal server error (sandbox error switch)' },
-  502: { issue: 'exception', key: 'BAD_GATEWAY', text: 'Error from a downstream system (sandbox error switch)' },
-  503: { issue: 'transient', key: 'SERVICE_UNAVAILABLE', text: 'Service unavailable (sandbox error switch)' },
-  504: { issue: 'timeout', key: 'GATEWAY_TIMEOUT', text: 'Downstream timeout (sandbox error switch)' },
+/**
+ * The fault switches' answers. Only 503 has a published OutcomeKey (SYSTEM_UNAVAILABLE, in the e-RS
+ * FHIR API's ServiceUnavailable response); the docs give the other statuses none, so none is sent.
+ */
+const FAULT_OUTCOMES: Record<ErrorSwitchStatus, { issue: string; key: OutcomeKey | null; text: string }> = {
+  429: { issue: 'throttled', key: null, text: 'Too many requests' },
+  500: { issue: 'exception', key: null, text: 'Internal server error (sandbox error switch)' },
+  502: { issue: 'exception', key: null, text: 'Error from a downstream system (sandbox error switch)' },
+  503: { issue: 'transient', key: 'SYSTEM_UNAVAILABLE', text: 'Service unavailable (sandbox error switch)' },
+  504: { issue: 'timeout', key: null, text: 'Downstream timeout (sandbox error switch)' },
 };
 
 /**
@@ -66,14 +70,13 @@ export class ErsTraffic implements BeforeApplicationShutdown {
     const record = this.record(request, reply, request.originalUrl);
     if (!isErsPath(url)) return undefined;
 
-    // e-RS answers every call with a transaction id (support asks for it)…
+    // e-RS answers every call with a transaction id (support asks for it), a UUID with a `-1`
+    // suffix in the endpoint pages' example headers ("bfa90094-981a-4d2a-ad56-a17429865241-1").
     // Set on the Node response so the name keeps its exact spelling on the wire (Fastify's
     // own header store lower-cases names); Fastify merges it into whatever answer follows.
-    reply.raw.setHeader(ERS_TRANSACTION_ID_HEADER, randomUUID());
+    reply.raw.setHeader(ERS_TRANSACTION_ID_HEADER, `${randomUUID()}-1`);
     const correlationId = request.headers['x-correlation-id'];
     if (typeof correlationId === 'string') reply.header(CORRELATION_ID_HEADER, correlationId);
-    // …and its load balancer may add a cookie, which a gateway must never pass to a browser.
-    reply.header('Set-Cookie', `ERS_LB=sandbox-node-1.${record.seq}; Path=/ers-api; HttpOnly; Secure`);
 
     if (record.sessionKey !== null) this.sessions.noteCall(record.sessionKey);
     const ers = request.routeOptions.config.ers;
@@ -111,7 +114,7 @@ export class ErsTraffic implements BeforeApplicationShutdown {
     return reply
       .code(fault.status)
       .header('Content-Type', FHIR_JSON)
-      .send(JSON.stringify(operationOutcome(outcome.issue, outcome.key, outcome.text)));
+      .send(JSON.stringify(ersOutcome(outcome.issue, outcome.key, outcome.text)));
   }
 
   private record(request: FastifyRequest, reply: FastifyReply, url: string): RecordedRequest {

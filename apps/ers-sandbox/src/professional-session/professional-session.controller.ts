@@ -15,7 +15,7 @@ export class ProfessionalSessionController {
   @HttpCode(201)
   @Header('Content-Type', SESSION_JSON)
   @ErsSessionEndpoint('A001')
-  create(@Body(new ErsBodyPipe(CreateProfessionalSessionDto, SESSION_JSON)) body: CreateProfessionalSessionDto): ProfessionalSession {
+  create(@Body(new ErsBodyPipe(CreateProfessionalSessionDto, { outcomeKey: null, contentType: SESSION_JSON })) body: CreateProfessionalSessionDto): ProfessionalSession {
     return this.service.create(body.token);
   }
 
@@ -26,7 +26,7 @@ export class ProfessionalSessionController {
   selectRole(
     @Param('id') id: string,
     @ErsSessionKeyHeader() headerKey: string | undefined,
-    @Body(new ErsBodyPipe(SelectRoleDto, SESSION_JSON)) body: SelectRoleDto,
+    @Body(new ErsBodyPipe(SelectRoleDto, { outcomeKey: null, contentType: SESSION_JSON })) body: SelectRoleDto,
   ): ProfessionalSession {
     return this.service.selectRole(id, headerKey, body.token, body.permission);
   }

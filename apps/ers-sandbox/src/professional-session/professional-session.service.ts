@@ -3,16 +3,12 @@ import { PROFESSIONAL_SESSION_TYPE_INFO, type ProfessionalSession } from '@libs/
 import { cardByToken } from '../fixtures/cards';
 import { ErsBareError } from '../ers-edge/ers-errors';
 import { ErsSessionRegistry, type ErsSession } from '../state/ers-session-registry';
-import { Switches } from '../state/switches';
 import type { PermissionChoiceDto } from './dto/professional-session.dto';
 
 /** A001-A003 as e-RS does them, awkward parts included (bare 403s, 400 on a second A002). */
 @Injectable()
 export class ProfessionalSessionService {
-  constructor(
-    private readonly sessions: ErsSessionRegistry,
-    private readonly switches: Switches,
-  ) {}
+  constructor(private readonly sessions: ErsSessionRegistry) {}
 
   create(token: string): ProfessionalSession {
     const card = cardByToken(token);
@@ -35,8 +31,6 @@ export class ProfessionalSessionService {
     if (permission === undefined) throw new ErsBareError(403, 'role not among the user’s permissions');
     session.role = { ...permission };
     session.state = 'active';
-    // e-RS examples show A002 answering with a different id; clients must keep the new one.
-    if (this.switches.a002NewId) this.sessions.rekey(session);
     return toProfessionalSession(session);
   }
 

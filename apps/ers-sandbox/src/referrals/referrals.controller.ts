@@ -1,5 +1,6 @@
 import { Controller, Get, Header, HttpCode, Param, Post, Res, StreamableFile } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { ErsBase } from '../ers-edge/ers-request-context';
 import { CLINICAL_ROLES, ErsBusinessEndpoint, FHIR_JSON, PROVIDER_ROLES, STU3_PREFIX } from '../ers-edge/ers-route';
 import type { FhirResource } from '../fixtures/fhir';
 import { ReferralsService } from './referrals.service';
@@ -8,12 +9,12 @@ import { ReferralsService } from './referrals.service';
 export class ReferralsController {
   constructor(private readonly referrals: ReferralsService) {}
 
-  /** A005 Retrieve referral request, with its version as a weak ETag. */
+  /** A005 Retrieve referral request (as A005_Response.json), with its version as a weak ETag. */
   @Get('ReferralRequest/:ubrn')
   @Header('Content-Type', FHIR_JSON)
   @ErsBusinessEndpoint('A005', CLINICAL_ROLES)
-  read(@Param('ubrn') ubrn: string, @Res({ passthrough: true }) reply: FastifyReply): FhirResource {
-    const { resource, etag } = this.referrals.read(ubrn);
+  read(@Param('ubrn') ubrn: string, @ErsBase() ersBase: string, @Res({ passthrough: true }) reply: FastifyReply): FhirResource {
+    const { resource, etag } = this.referrals.read(ubrn, ersBase);
     reply.header('ETag', etag);
     return resource;
   }

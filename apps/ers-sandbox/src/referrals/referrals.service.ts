@@ -8,9 +8,9 @@ const UBRN = /^\d{12}$/;
 
 @Injectable()
 export class ReferralsService {
-  read(ubrn: string): { resource: FhirResource; etag: string } {
+  read(ubrn: string, ersBase: string): { resource: FhirResource; etag: string } {
     const referral = this.find(ubrn);
-    return { resource: referralRequestResource(referral), etag: referralEtag(referral) };
+    return { resource: referralRequestResource(referral, ersBase), etag: referralEtag(referral) };
   }
 
   /** A007's Clinical Referral Information: a small real PDF. */
@@ -21,15 +21,15 @@ export class ReferralsService {
       `Born: ${referral.patient.birthDate}`,
       `Specialty: ${referral.specialty} / ${referral.clinicType}`,
       `Priority: ${referral.priority}`,
-      `Referred by ${referral.referrer.userIdentifier} at ${referral.referrer.orgIdentifier} on ${referral.authoredOn}`,
+      `Referred by ${referral.referrer.userIdentifier} at ${referral.referrer.orgIdentifier} on ${referral.pathwayStart}`,
     ]);
     return { pdf, fileName: `CRI-${referral.ubrn}.pdf` };
   }
 
   private find(ubrn: string): ReferralFixture {
-    if (!UBRN.test(ubrn)) throw ErsOutcomeError.invalid(`${ubrn} is not a 12-digit UBRN`);
-    const referral = referralFixture(ubrn);
-    if (referral === undefined) throw ErsOutcomeError.notFound(`No referral with UBRN ${ubrn}`);
+    const referral = UBRN.test(ubrn) ? referralFixture(ubrn) : undefined;
+    // The A005 and A007 pages answer a UBRN with no referral 422 NO_SUCH_REQUEST (a malformed one names none either).
+    if (referral === undefined) throw ErsOutcomeError.unprocessable('NO_SUCH_REQUEST', `A referral with UBRN ${ubrn} does not exist`);
     return referral;
   }
 }

@@ -8,9 +8,7 @@ export const LIVE_SESSION_STATES: readonly ErsSessionState[] = ['awaiting-role',
 
 /** One e-RS Professional Session as the sandbox holds it. */
 export interface ErsSession {
-  /** The key that works now (A002 may replace it: see `previousKeys`). */
   key: string;
-  previousKeys: string[];
   card: TestCard;
   role: ErsPermission | null;
   state: ErsSessionState;
@@ -34,7 +32,7 @@ export interface ErsSession {
 @Injectable()
 export class ErsSessionRegistry {
   private readonly sessions: ErsSession[] = [];
-  /** Every key ever issued, current or replaced, to its session. */
+  /** Every key ever issued, to its session. */
   private readonly byKey = new Map<string, ErsSession>();
   /** A003 requests per key in the path, whatever they were answered (unknown keys too). */
   private readonly a003Attempts = new Map<string, number>();
@@ -43,7 +41,6 @@ export class ErsSessionRegistry {
   create(card: TestCard): ErsSession {
     const session: ErsSession = {
       key: `pro-xapi-session_${randomUUID()}`,
-      previousKeys: [],
       card,
       role: null,
       state: 'awaiting-role',
@@ -60,22 +57,15 @@ export class ErsSessionRegistry {
     return session;
   }
 
-  /** The live session whose current key this is; replaced keys and ended sessions give nothing. */
+  /** The live session with this key; ended sessions give nothing. */
   findLive(key: string): ErsSession | undefined {
     const session = this.byKey.get(key);
-    return session !== undefined && session.key === key && isLive(session) ? session : undefined;
+    return session !== undefined && isLive(session) ? session : undefined;
   }
 
   /** The session that ever had this key, live or not. */
   find(key: string): ErsSession | undefined {
     return this.byKey.get(key);
-  }
-
-  /** Replaces the session's key (what e-RS may do on A002); the old key stops working. */
-  rekey(session: ErsSession): void {
-    session.previousKeys.push(session.key);
-    session.key = `pro-api-session:${randomUUID()}`;
-    this.byKey.set(session.key, session);
   }
 
   end(session: ErsSession, state: 'deleted' | 'expired'): void {
@@ -111,9 +101,9 @@ export class ErsSessionRegistry {
     if (session !== undefined && session.callsInFlight > 0) session.callsInFlight -= 1;
   }
 
-  /** A003 attempts that named any key of this session. */
+  /** A003 attempts that named this session's key. */
   a003Count(session: ErsSession): number {
-    return [session.key, ...session.previousKeys].reduce((sum, key) => sum + (this.a003Attempts.get(key) ?? 0), 0);
+    return this.a003Attempts.get(session.key) ?? 0;
   }
 
   list(): readonly ErsSession[] {

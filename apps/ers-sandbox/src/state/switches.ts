@@ -17,7 +17,6 @@ export interface ErrorSwitch extends FaultSwitch {
 export interface SwitchesView {
   latencyMs: number;
   a016DelayMs: number;
-  a002NewId: boolean;
   error: ErrorSwitch | null;
   drop: FaultSwitch | null;
   hang: FaultSwitch | null;
@@ -54,10 +53,6 @@ export class Switches {
     return this.state.a016DelayMs;
   }
 
-  get a002NewId(): boolean {
-    return this.state.a002NewId;
-  }
-
   /** Takes one fault for this request, if a switch matches: drop first, then hang, then error. */
   takeFault(pathWithQuery: string, method = 'GET'): Fault | null {
     if (this.take('drop', pathWithQuery, method)) return { kind: 'drop' };
@@ -81,7 +76,7 @@ export class Switches {
   }
 
   private defaults(): SwitchesView {
-    return { latencyMs: 0, a016DelayMs: this.config.a016DelayMs, a002NewId: false, error: null, drop: null, hang: null };
+    return { latencyMs: 0, a016DelayMs: this.config.a016DelayMs, error: null, drop: null, hang: null };
   }
 }
 

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { ERROR_SWITCH_STATUSES, type ErrorSwitchStatus } from '../../state/switches';
 
 const MAX_DELAY_MS = 600_000;
@@ -18,7 +18,6 @@ export class ErrorSwitchDto extends FaultSwitchDto {
 export class SwitchesDto {
   @IsOptional() @IsInt() @Min(0) @Max(MAX_DELAY_MS) latencyMs?: number;
   @IsOptional() @IsInt() @Min(0) @Max(MAX_DELAY_MS) a016DelayMs?: number;
-  @IsOptional() @IsBoolean() a002NewId?: boolean;
   @IsOptional() @ValidateNested() @Type(() => ErrorSwitchDto) error?: ErrorSwitchDto | null;
   @IsOptional() @ValidateNested() @Type(() => FaultSwitchDto) drop?: FaultSwitchDto | null;
   @IsOptional() @ValidateNested() @Type(() => FaultSwitchDto) hang?: FaultSwitchDto | null;
