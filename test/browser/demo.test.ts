@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/processes';
+import { jsonPaths, published } from '../sandbox/support/json-shape';
 import { type Card } from '../support/sandbox-control';
 import { type Demo, type Tab, axe, axeResults, failedLoad, openTab, publishScreenshots, screenshot, startDemo, until } from './demo-harness';
 
@@ -196,6 +197,7 @@ describe('the demo SPA in Chromium', () => {
 
     // What e-RS received: the ASID and the session key the gateway added, no cookie, no X-CSRF.
     const call = await newestCall('A008');
+    expect((await demo.control.requests()).find((request) => request.operation === 'A008')?.status).toBe(200);
     expect(call.asid).toBe('200000000220');
     const key = await liveKey();
     expect(call.key).toBe(`••••${key.slice(-4)}`);
@@ -219,8 +221,10 @@ describe('the demo SPA in Chromium', () => {
     const referral = await page.locator('#screen .app-referral').innerText();
     expect(referral).toContain('900 000 0009');
     expect(referral).toContain('Cardiology');
-    expect(referral).toContain('Chest Pain');
-    expect(referral).not.toMatch(/CHEST_PAIN|CARDIOLOGY|9000000009/);
+    expect(referral).toContain('Routine');
+    // The booked appointment, contained in A005 (A005_Response.json's Appointment).
+    expect(referral).toMatch(/Appointment\s+20 Nov 2026, 10:30, Cardiology - Rapid Access Chest Pain Clinic/);
+    expect(referral).not.toMatch(/CARDIOLOGY|ROUTINE|9000000009/);
     await accessible('referral');
 
     const letter = fixtures.find((fixture) => fixture.id === 'att-70000-letter')!;
@@ -249,7 +253,8 @@ describe('the demo SPA in Chromium', () => {
     await newestCall('A008');
     const calls = await ersCalls();
     expect(calls.filter((line) => line.includes('/CodeSystem/SPECIALTY'))).toHaveLength(1);
-    expect(calls.filter((line) => line.includes('/CodeSystem/CLINIC-TYPE'))).toHaveLength(1);
+    // e-RS's A005 names no clinic type (A005_Response.json), so there is nothing to look up.
+    expect(calls.filter((line) => line.includes('/CodeSystem/CLINIC-TYPE'))).toHaveLength(0);
     expect(calls.filter((line) => line.startsWith('A005 '))).toHaveLength(1);
     expect(calls.filter((line) => !/ 20\d$/.test(line))).toEqual([]);
     expect(tab.errors()).toEqual([]);
@@ -269,45 +274,46 @@ describe('the demo SPA in Chromium', () => {
     await onScreen('Find a service');
     await newestCall('A004');
     const specialties = await page.getByLabel('Specialty').locator('option').allInnerTexts();
-    expect(specialties[0]).toBe('Select a specialty');
-    expect(specialties).toContain('Cardiology');
-    expect(specialties.join()).not.toMatch(/CARDIOLOGY/);
+    expect(specialties).toEqual(['Select a specialty', 'Cardiology', 'Dermatology', 'Physiotherapy', 'Gastroenterology']);
 
     // Sent incomplete: the form says what is missing and e-RS is not asked.
     await page.getByRole('button', { name: 'Search services' }).click();
     await page.locator('#screen .nhsuk-error-summary').waitFor();
     expect(await page.locator('#screen .nhsuk-error-summary').innerText()).toMatch(/Enter the patient’s NHS number[\s\S]*Select a specialty[\s\S]*Select a clinic type/);
+    await accessible('services-error');
     expect(sent).toEqual([]);
 
     await page.getByLabel('Patient’s NHS number').fill('900 000 0009');
     await page.getByLabel('Specialty').selectOption({ label: 'Cardiology' });
-    // Only the chosen specialty's clinic types are offered, by name.
-    const clinicTypes = await page.getByLabel('Clinic type').locator('option').allInnerTexts();
-    expect(clinicTypes).toContain('Chest Pain');
-    expect(clinicTypes).not.toContain('Musculoskeletal');
-    await page.getByLabel('Clinic type').selectOption({ label: 'Chest Pain' });
+    // Only the chosen specialty's clinic types, by name, and only those e-RS still offers (no ended one).
+    expect(await page.getByLabel('Clinic type').locator('option').allInnerTexts()).toEqual(['Select a clinic type', 'Rapid Access Chest Pain', 'Heart Failure']);
+    await page.getByLabel('Clinic type').selectOption({ label: 'Rapid Access Chest Pain' });
     await page.getByRole('button', { name: 'Search services' }).click();
     await page.locator('#screen table.app-services').waitFor();
     await onScreen('Find a service');
     await newestCall('A010');
 
-    // The body the page sent is A010_Request.json's structure (nhsconnect/digital-referrals,
-    // downloads/json/A010_Request.json): patient, requestType, sortBy and searchCriteria.
+    // The body the page sent has A010_Request.json's structure (no field the example lacks) and
+    // its four mandatory parameters: patient, requestType, sortBy and searchCriteria.
     expect(sent).toHaveLength(1);
     const body = JSON.parse(sent[0]!.body) as { resourceType: string; parameter: { name: string; [value: string]: unknown }[] };
+    const documented = jsonPaths(published('A010_Request.json'));
+    expect([...jsonPaths(body)].filter((path) => !documented.has(path))).toEqual([]);
     expect(body.resourceType).toBe('Parameters');
     expect(body.parameter.map((parameter) => parameter.name).sort()).toEqual(['patient', 'requestType', 'searchCriteria', 'sortBy']);
     const parameter = (name: string): Record<string, unknown> => body.parameter.find((candidate) => candidate.name === name)!;
     expect(parameter('patient')).toEqual({ name: 'patient', valueIdentifier: { system: 'http://fhir.nhs.net/Id/nhs-number', value: '9000000009' } });
     expect(parameter('requestType')).toEqual({ name: 'requestType', valueCoding: { system: 'https://fhir.nhs.uk/STU3/CodeSystem/eRS-RequestType-1', code: 'APPOINTMENT_REQUEST' } });
     expect(parameter('sortBy')).toEqual({ name: 'sortBy', valueCoding: { system: 'https://fhir.nhs.uk/STU3/CodeSystem/eRS-SortBy-1', code: 'DISTANCE' } });
-    const criteria = parameter('searchCriteria').resource as { resourceType: string; parameter: { name: string; valueCoding: { code: string } }[] };
+    const criteria = parameter('searchCriteria').resource as { resourceType: string; parameter: { name: string; valueCoding: { system: string; code: string } }[] };
     expect(criteria.resourceType).toBe('Parameters');
     expect(criteria.parameter.map((criterion) => [criterion.name, criterion.valueCoding.code])).toEqual([
       ['priority', 'ROUTINE'],
       ['specialty', 'CARDIOLOGY'],
-      ['clinicType', 'CHEST_PAIN'],
+      ['clinicType', 'RAPID_ACCESS_CHEST_PAIN_INC_EXERCISE_ECG'],
     ]);
+    // Specialty codes are in the system A004's SPECIALTY CodeSystem names as its url.
+    expect(criteria.parameter[1]!.valueCoding.system).toBe(`${demo.sandbox.ersBaseUrl}/STU3/v1/CodeSystem/SPECIALTY`);
     // …and it is exactly what e-RS received (the sandbox's record of the body), and accepted.
     const a010 = (await demo.control.requests()).filter((request) => request.operation === 'A010');
     expect(a010).toHaveLength(1);
@@ -318,6 +324,7 @@ describe('the demo SPA in Chromium', () => {
     const services = await page.locator('#screen table.app-services tbody tr').allInnerTexts();
     expect(services).toHaveLength(1);
     expect(services[0]).toContain('Cardiology - Rapid Access Chest Pain Clinic');
+    expect(services[0]).toContain('Sandbox General Hospital (R0101)');
     expect(services[0]).toContain('Cardiology');
     expect(services[0]).not.toContain('CARDIOLOGY');
     await accessible('services');
@@ -459,7 +466,7 @@ describe('the demo SPA in Chromium', () => {
     // The next call: e-RS answers 403, the gateway's A002 check finds the session dead and answers 401.
     await page.getByLabel('Patient’s NHS number').fill('9000000009');
     await page.getByLabel('Specialty').selectOption({ label: 'Cardiology' });
-    await page.getByLabel('Clinic type').selectOption({ label: 'Chest Pain' });
+    await page.getByLabel('Clinic type').selectOption({ label: 'Rapid Access Chest Pain' });
     await page.getByRole('button', { name: 'Search services' }).click();
     await onScreen('Your session has ended');
     const screen = await page.locator('#screen').innerText();

@@ -11,6 +11,14 @@ export const dateText = (iso: string): string => {
   return Number.isNaN(parsed) ? iso : new Date(parsed).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
 };
 
+/** An appointment's time: "20 Nov 2026, 10:30" (the browser's time zone). */
+export const dateTimeText = (iso: string): string => {
+  const parsed = Date.parse(iso);
+  return Number.isNaN(parsed)
+    ? iso
+    : new Date(parsed).toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+};
+
 /** A code no list names, made readable: `GENERAL_MEDICINE` → "General medicine". */
 export const codeWords = (code: string): string => {
   const words = code.toLowerCase().split('_').join(' ');

@@ -44,7 +44,10 @@ export interface ReferralDetails {
   nhsNumber: string;
   priority: Code;
   specialty: Code;
+  /** Only where e-RS says it (the published A005 does not; the FHIR API's carries the search criteria). */
   clinicType: Code;
+  clinicalInfoFirstSubmitted: string;
+  appointment: { start: string; service: string } | null;
   authoredOn: string;
   referrer: string;
   referrerOrg: string;
@@ -154,6 +157,17 @@ export function referral(resource: unknown): ReferralDetails {
     })
     .filter((attachment) => attachment.id !== '');
   const ubrnIdentifier = arr(body.identifier).map(obj).find((id) => hasSystem(id, 'ubrn'));
+  const contained = (reference: string): Json => arr(body.contained).map(obj).find((resource) => `#${str(resource.id)}` === reference) ?? {};
+  // A booked appointment is contained and named by the Appointment extension (A005_Response.json).
+  const appointment = contained(str(obj(extension('-Appointment-1').valueReference).reference));
+  const bookedService = arr(appointment.participant)
+    .map((participant) => obj(obj(participant).actor))
+    .find((actor) => hasSystem(actor.identifier, 'ers-service'));
+  // The search that found the service, where e-RS includes it (the e-RS FHIR API's A005 examples).
+  const criteria = arr(body.contained)
+    .map(obj)
+    .find((resource) => resource.resourceType === 'Parameters');
+  const criteriaClinicType = obj(arr(criteria?.parameter).map(obj).find((parameter) => parameter.name === 'clinicType')?.valueCoding);
   return {
     ubrn: str(body.id) || str(ubrnIdentifier?.value),
     version: str(obj(body.meta).versionId),
@@ -161,7 +175,9 @@ export function referral(resource: unknown): ReferralDetails {
     // The published A005 carries priority in an extension; ReferralRequest.priority is the fallback.
     priority: priority.code === '' ? { code: str(body.priority), display: '' } : priority,
     specialty: code(body.specialty),
-    clinicType: code(arr(body.serviceRequested)[0]),
+    clinicType: firstCode(arr(body.serviceRequested)[0]) === '' ? { code: str(criteriaClinicType.code), display: str(criteriaClinicType.display) } : code(arr(body.serviceRequested)[0]),
+    clinicalInfoFirstSubmitted: str(extension('-ClinicalInfoFirstSubmitted-1').valueDateTime),
+    appointment: appointment.resourceType === 'Appointment' ? { start: str(appointment.start), service: str(bookedService?.display) || str(obj(bookedService?.identifier).value) } : null,
     authoredOn: str(body.authoredOn),
     referrer: str(obj(obj(requester.agent).identifier).value),
     referrerOrg: str(obj(obj(requester.onBehalfOf).identifier).value),

@@ -22,7 +22,7 @@ import {
 } from './components';
 import { startCountdowns } from './countdown';
 import { type Child, byId, h, hidden, replaceChildren } from './dom';
-import { dateText, nhsNumberText, priorityText, PRIORITY_CODES, ubrnText } from './display';
+import { dateText, dateTimeText, nhsNumberText, priorityText, PRIORITY_CODES, ubrnText } from './display';
 import { bytes, saveAs } from './downloads';
 import * as fhir from './fhir';
 import { type Permission, type Problem, ProblemError, type SessionView, gateway } from './gateway';
@@ -414,14 +414,15 @@ class App {
     const { details } = referral;
     const row = screen.row?.row ?? null;
     const rows: [string, Child][] = [
-      ['Patient', row?.patientName ?? ''],
       ['NHS number', h('span', { class: 'app-nhs-number' }, nhsNumberText(row?.nhsNumber || details.nhsNumber))],
+      ['Patient', row?.patientName ?? ''],
       ['Priority', priorityText(row?.priority.code ? row.priority : details.priority)],
       ['Specialty', referral.specialty],
       ['Clinic type', referral.clinicType],
       ['Service', row?.service ?? ''],
+      ['Appointment', details.appointment === null ? '' : `${dateTimeText(details.appointment.start)}${details.appointment.service === '' ? '' : `, ${details.appointment.service}`}`],
       ['Pathway start', row === null ? '' : dateText(row.pathwayStart)],
-      ['Referred', details.authoredOn === '' ? '' : dateText(details.authoredOn)],
+      ['Clinical information sent', details.clinicalInfoFirstSubmitted === '' ? '' : dateText(details.clinicalInfoFirstSubmitted)],
       ['Referrer', details.referrer === '' ? '' : `${details.referrer}${details.referrerOrg === '' ? '' : ` at ${details.referrerOrg}`}`],
       ['Version', details.version],
     ];
@@ -654,17 +655,13 @@ class App {
     this.go({ name: 'worklist', listType, rows: fhir.worklist(list).map((row) => ({ row, specialty: specialty(row.specialty) })) });
   }
 
-  /** The worklist row says who and what; A005 adds what the List lacks (clinic type, attachments, referrer). */
+  /** The worklist row says who and what; A005 adds what the List lacks (attachments, appointment, version). */
   private async showReferral(row: WorklistView): Promise<void> {
     const ubrn = row.row.ubrn;
-    const [specialty, clinicTypes] = [await this.specialtyNames(), await this.referenceData.get('CLINIC-TYPE')];
     const details = fhir.referral(await gateway.ersJson('GET', `STU3/v1/ReferralRequest/${encodeURIComponent(ubrn)}`));
-    this.go({
-      name: 'referral',
-      ubrn,
-      row,
-      referral: { details, specialty: row.row.specialty.code === '' ? specialty(details.specialty) : row.specialty, clinicType: clinicTypes.text(details.clinicType) },
-    });
+    // A clinic type is named from A004 only when the referral has one to name.
+    const clinicType = details.clinicType.code === '' ? '' : (await this.referenceData.get('CLINIC-TYPE')).text(details.clinicType);
+    this.go({ name: 'referral', ubrn, row, referral: { details, specialty: row.specialty, clinicType } });
   }
 
   private async download(screen: Extract<Screen, { name: 'referral' }>, attachment: fhir.Attachment): Promise<void> {
