@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { Browser, signedInBrowser, type JsonBody } from '../support/browser';
+import { startGateway } from '../support/processes';
 import { type Card } from '../support/sandbox-control';
 import { waitFor } from '../support/wait';
 import { type Deployment, deploy } from './cluster';
@@ -262,14 +265,48 @@ describe('errors the gateway answers with', () => {
       expect(seen!.headers.find(([name]) => name.toLowerCase() === 'x-correlation-id')?.[1]).toBe(id);
     });
 
-    it('passes back only the allowed response headers, never Set-Cookie', async () => {
-      const user = await signedIn();
-      const answer = await user.ers('GET', 'STU3/v1/ReferralRequest/000000070000');
-      expect(answer.status).toBe(200);
-      expect(answer.headers['etag']).toMatch(/^W\/"\d+"$/);
-      expect(answer.headers['x_ers_transaction_id']).toBeDefined();
-      expect(answer.headers['set-cookie']).toBeUndefined();
-      expect(answer.headers['cache-control']).toBe('no-store');
+    it('passes back only the allowed response headers, never Set-Cookie (an upstream that sets a cookie)', async () => {
+      // The sandbox sets no cookie (no published source has e-RS do so); an infrastructure in
+      // front of e-RS might. A stand-in upstream relays to the sandbox and adds a cookie and a
+      // header that is not on the pass-back list, so that this check can fail.
+      const sandboxUrl = new URL(env.sandbox.url);
+      const standIn = createServer((incoming, outgoing) => {
+        const relay = httpRequest(
+          // The raw header list keeps e-RS's exact spellings (XAPI_ASID, HTTP_X_SESSION_KEY).
+          { host: sandboxUrl.hostname, port: sandboxUrl.port, method: incoming.method, path: incoming.url, headers: incoming.rawHeaders },
+          (answer) => {
+            outgoing.writeHead(answer.statusCode ?? 502, {
+              ...answer.headers,
+              'set-cookie': 'ERS_LB=node-1; Path=/ers-api; HttpOnly; Secure',
+              'x-upstream-node': 'node-1',
+            });
+            answer.pipe(outgoing);
+          },
+        );
+        relay.on('error', () => outgoing.destroy());
+        incoming.pipe(relay);
+      });
+      await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+      const { port } = standIn.address() as AddressInfo;
+      const behindStandIn = await startGateway({ ersBaseUrl: `http://127.0.0.1:${port}/ers-api` });
+      try {
+        const user = await signedInBrowser(behindStandIn.url, referrer);
+        const answer = await user.ers('GET', 'STU3/v1/ReferralRequest/000000070000');
+        expect(answer.status).toBe(200);
+        expect(answer.headers['etag']).toMatch(/^W\/"\d+"$/);
+        expect(answer.headers['x_ers_transaction_id']).toMatch(/^[0-9a-f-]{36}-1$/);
+        expect(answer.headers['set-cookie']).toBeUndefined();
+        expect(answer.headers['x-upstream-node']).toBeUndefined();
+        expect(answer.headers['cache-control']).toBe('no-store');
+        // The stand-in did set its cookie on the way in, so the gateway had one to drop.
+        const direct = await request(`http://127.0.0.1:${port}/ers-api/STU3/v1/CodeSystem/SPECIALTY`);
+        await direct.body.dump();
+        expect(String(direct.headers['set-cookie'])).toMatch(/^ERS_LB=/);
+        expect((await user.logout()).status).toBe(204);
+      } finally {
+        await behindStandIn.stop();
+        await new Promise<void>((resolve) => standIn.close(() => resolve()));
+      }
     });
 
     it('403 role-not-selected before a role is chosen, with no upstream call', async () => {

@@ -170,7 +170,13 @@ describe.each(['redis', 'memory'] as const)('the whole flow (%s store)', (store)
     });
     record(worklist);
     expect(worklist.status).toBe(200);
-    expect(worklist.json.resourceType).toBe('Bundle');
+    // A008 answers a List whose entries point at the referrals (A008_Response.json).
+    expect(worklist.json.resourceType).toBe('List');
+    const entries = worklist.json.entry as { item: { reference: string } }[];
+    expect(entries.map((entry) => entry.item.reference)).toContain('ReferralRequest/000000070000');
+    const referral = await user.ers('GET', `STU3/v1/${entries[0]!.item.reference}`);
+    record(referral);
+    expect({ status: referral.status, type: referral.json?.resourceType }).toEqual({ status: 200, type: 'ReferralRequest' });
     expect((await user.logout()).status).toBe(204);
   });
 

@@ -69,7 +69,8 @@ describe('operations: /openapi.json, /metrics and logs', () => {
     expect(proxied.status).toBe(200);
     expect((await user.ers('GET', `STU3/v1/Binary/${ATTACHMENT}`)).status).toBe(200);
     expect((await user.ers('GET', 'STU3/v1/CodeSystem/SPECIALTY')).status).toBe(200);
-    expect((await user.ers('GET', 'STU3/v1/ReferralRequest/999999999999')).status).toBe(404);
+    // e-RS answers a UBRN it has no referral for 422 NO_SUCH_REQUEST (the A005 page).
+    expect((await user.ers('GET', 'STU3/v1/ReferralRequest/999999999999')).status).toBe(422);
     expect((await user.call('GET', '/api/session', { noCsrf: true })).status).toBe(403);
     expect((await user.logout()).status).toBe(204);
     await waitFor('the A003 after sign-out', async () => (await env.control.sessions()).every((s) => s.state === 'deleted'));
@@ -137,7 +138,7 @@ describe('operations: /openapi.json, /metrics and logs', () => {
     expect(proxyRoutes.size).toBe(1);
     const proxyRoute = [...proxyRoutes][0]!;
     expect(proxyRoute).toBe('/api/ers/*');
-    const proxiedCalls = [200, 404].reduce((sum, status) => sum + (sample(metrics, 'ersgw_http_requests_total', { route: proxyRoute, method: 'GET', status: String(status) }) ?? 0), 0);
+    const proxiedCalls = [200, 422].reduce((sum, status) => sum + (sample(metrics, 'ersgw_http_requests_total', { route: proxyRoute, method: 'GET', status: String(status) }) ?? 0), 0);
     expect(proxiedCalls).toBe(4);
     for (const label of labelValues(metrics)) {
       const where = `${label.metric}{${label.name}="${label.value}"}`;
@@ -193,7 +194,7 @@ describe('operations: /openapi.json, /metrics and logs', () => {
     }
     // One access line per answered request that is not a probe: the 4 proxied calls all logged.
     const proxiedLines = entries.filter((entry) => typeof entry.path === 'string' && entry.path.startsWith('/api/ers/'));
-    expect(proxiedLines.map((entry) => entry.status).sort()).toEqual([200, 200, 200, 404]);
+    expect(proxiedLines.map((entry) => entry.status).sort()).toEqual([200, 200, 200, 422]);
     for (const entry of proxiedLines) expect(entry.upstream, JSON.stringify(entry)).toEqual(access.upstream);
 
     expect(secrets.size).toBeGreaterThanOrEqual(8);
