@@ -361,9 +361,22 @@ describe('the demo SPA in Chromium', () => {
     await chooseRole('Service provider admin at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
     await onScreen('Referrals worklist');
     await newestCall('A008');
-    expect(await page.locator('#screen .app-role-limit').innerText()).toContain('needs a clinician role');
+    expect(await page.locator('#screen .app-role-limit').innerText()).toContain('is for service provider clinicians');
     expect(await page.locator('#screen table.app-worklist a').count()).toBe(0);
     expect(await page.locator('#screen table.app-worklist').innerText()).toContain('Cardiology');
+    expect((await ersCalls()).filter((line) => !/^A00[23] /.test(line)).map((line) => line.split(' ')[0])).toEqual(['A008']);
+
+    // A service provider clinician admin reads the worklist on behalf of a clinician, and no more.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await onScreen('Insert your smartcard');
+    await insertCard('provider-three-roles');
+    await onScreen('Choose your role');
+    expect(await page.locator('#screen').innerText()).toContain('SERVICE_PROVIDER_CLINICIAN_ADMIN. Worklist only');
+    await demo.control.clearRequests();
+    await chooseRole('Service provider clinician admin at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
+    await onScreen('Referrals worklist');
+    await newestCall('A008');
+    expect(await page.locator('#screen table.app-worklist a').count()).toBe(0);
     expect((await ersCalls()).filter((line) => !/^A00[23] /.test(line)).map((line) => line.split(' ')[0])).toEqual(['A008']);
     expect(tab.errors()).toEqual([]);
   });

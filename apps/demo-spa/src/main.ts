@@ -380,7 +380,7 @@ class App {
               h(
                 'p',
                 { class: 'app-role-limit' },
-                `Opening a referral (e-RS calls A005 and A006) needs a clinician role: as ${functionName(this.role?.businessFunction ?? '')} you see the worklist only.`,
+                `Opening a referral (e-RS calls A005 and A006) is for service provider clinicians: as ${functionName(this.role?.businessFunction ?? '')} you see the worklist only.`,
               ),
             ),
         form,

@@ -1,7 +1,8 @@
 /**
  * What each e-RS role may call, so the demo offers only screens a role can use (the SCAL's "e-RS
- * Provider Requirements"; e-RS answers 403 otherwise). A SERVICE_PROVIDER_CLINICIAN_ADMIN works
- * on behalf of a clinician, so e-RS treats it as SERVICE_PROVIDER_CLINICIAN (A008 page).
+ * Provider Requirements"; e-RS answers 403 otherwise). The A008 page adds that a
+ * SERVICE_PROVIDER_CLINICIAN_ADMIN reads the worklist on behalf of a clinician; the SCAL lists it
+ * for none of A004-A006.
  */
 const RC = 'REFERRING_CLINICIAN';
 const RCA = 'REFERRING_CLINICIAN_ADMIN';
@@ -12,7 +13,7 @@ const SPCA = 'SERVICE_PROVIDER_CLINICIAN_ADMIN';
 /** A008 Retrieve worklist. */
 const WORKLIST = [SPC, SPA, SPCA];
 /** A004 reference data, A005 referral, A006 attachment. */
-const REFERRALS = [RC, RCA, SPC, SPCA];
+const REFERRALS = [RC, RCA, SPC];
 /** A010 service search. */
 const SERVICE_SEARCH = [RC, RCA];
 
@@ -36,7 +37,7 @@ export const abilities = (businessFunction: string): Abilities => ({
 export function offers(businessFunction: string): string {
   const can = abilities(businessFunction);
   if (can.worklist && can.referrals) return 'Worklist and referrals';
-  if (can.worklist) return 'Worklist only: opening a referral needs a clinician role';
+  if (can.worklist) return 'Worklist only: opening a referral is for service provider clinicians';
   if (can.serviceSearch) return 'Service search';
   return 'Nothing in this demo: e-RS lets this role use neither the worklist nor the service search';
 }
