@@ -61,28 +61,38 @@ export async function startDemo(): Promise<Demo> {
 export interface Tab {
   context: BrowserContext;
   page: Page;
-  /** Console errors and uncaught exceptions, except Chromium's own network lines for answers the test expects. */
+  /**
+   * Every console error and uncaught exception, Chromium's own "Failed to load resource" lines for
+   * non-2xx answers included: a test that expects a refused call says which ones it allows.
+   */
   errors(): string[];
+  /** The /api calls the page made, in order (`GET /api/session`). */
+  apiCalls(): string[];
   close(): Promise<void>;
 }
+
+/** A console line Chromium writes for a non-2xx answer, e.g. `401 … (http://…/api/session)`. */
+export const failedLoad = (status: number, path: RegExp): RegExp =>
+  new RegExp(`^Failed to load resource: the server responded with a status of ${status} .*\\(https?://[^/]+${path.source}\\)$`);
 
 export async function openTab(demo: Demo): Promise<Tab> {
   const context = await demo.browser.newContext({ viewport: { width: 1100, height: 800 }, acceptDownloads: true, locale: 'en-GB', timezoneId: 'Europe/London' });
   const page = await context.newPage();
   const messages: string[] = [];
+  const calls: string[] = [];
   page.on('console', (message: ConsoleMessage) => {
-    if (message.type() !== 'error') return;
-    const url = message.location().url;
-    // Chromium logs every non-2xx fetch ("Failed to load resource: ... 401"). Those are the
-    // gateway's problem answers the app handles (no session yet, a refused card), not page errors.
-    if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) && url.startsWith(`${demo.url}/api/`)) return;
-    messages.push(`${message.text()} (${url})`);
+    if (message.type() === 'error') messages.push(`${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => messages.push(`uncaught: ${error.message}`));
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.origin === demo.url && url.pathname.startsWith('/api/')) calls.push(`${request.method()} ${url.pathname}`);
+  });
   return {
     context,
     page,
     errors: () => [...messages],
+    apiCalls: () => [...calls],
     close: () => context.close(),
   };
 }

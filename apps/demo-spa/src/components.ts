@@ -90,6 +90,59 @@ export function table(caption: string, headers: readonly string[], rows: readonl
   );
 }
 
+/** A field's error, as NHS.UK forms show it: in the error summary (linked) and above the field. */
+export interface FieldError {
+  /** The id of the input the summary links to. */
+  field: string;
+  text: string;
+}
+
+/** The error summary for a form that was sent incomplete: each problem links to its field. */
+export function formErrorSummary(errors: readonly FieldError[]): HTMLDivElement {
+  return h(
+    'div',
+    { class: 'nhsuk-error-summary', tabindex: -1, 'data-problem-code': 'form' },
+    h(
+      'div',
+      { role: 'alert' },
+      h('h2', { class: 'nhsuk-error-summary__heading' }, 'There is a problem'),
+      h(
+        'div',
+        { class: 'nhsuk-error-summary__body' },
+        h(
+          'ul',
+          { class: 'nhsuk-list nhsuk-error-summary__list' },
+          errors.map((error) =>
+            h(
+              'li',
+              {},
+              h(
+                'a',
+                {
+                  href: `#${error.field}`,
+                  onclick: (event: MouseEvent) => {
+                    event.preventDefault();
+                    document.getElementById(error.field)?.focus();
+                  },
+                },
+                error.text,
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+const errorMessage = (id: string, text: string): HTMLSpanElement =>
+  h('span', { class: 'nhsuk-error-message', id }, hidden('Error: '), text);
+
+const describedBy = (...ids: (string | null)[]): string | undefined => {
+  const present = ids.filter((id): id is string => id !== null);
+  return present.length === 0 ? undefined : present.join(' ');
+};
+
 export interface RadioItem {
   value: string;
   label: string;
@@ -97,20 +150,33 @@ export interface RadioItem {
   checked?: boolean;
 }
 
-export function radios(name: string, legend: string, items: readonly RadioItem[]): HTMLDivElement {
+export interface FieldOptions {
+  /** The id of the first input, which an error summary links to. */
+  id?: string;
+  hint?: string;
+  error?: string | null;
+}
+
+/** NHS.UK radios: none is checked unless the user checked it (the design system never pre-selects). */
+export function radios(name: string, legend: string, items: readonly RadioItem[], options: FieldOptions = {}): HTMLDivElement {
+  const base = options.id ?? nextId(name);
+  const hintId = options.hint === undefined ? null : `${base}-fieldset-hint`;
+  const errorId = options.error === undefined || options.error === null ? null : `${base}-error`;
   return h(
     'div',
-    { class: 'nhsuk-form-group' },
+    { class: `nhsuk-form-group${errorId === null ? '' : ' nhsuk-form-group--error'}` },
     h(
       'fieldset',
-      { class: 'nhsuk-fieldset' },
+      { class: 'nhsuk-fieldset', 'aria-describedby': describedBy(hintId, errorId) },
       h('legend', { class: 'nhsuk-fieldset__legend nhsuk-fieldset__legend--m' }, legend),
+      hintId === null ? null : h('div', { class: 'nhsuk-hint', id: hintId }, options.hint),
+      errorId === null ? null : errorMessage(errorId, options.error ?? ''),
       h(
         'div',
         { class: 'nhsuk-radios' },
-        items.map((item) => {
-          const id = nextId(name);
-          const hintId = `${id}-hint`;
+        items.map((item, index) => {
+          const id = index === 0 ? base : `${base}-${index + 1}`;
+          const itemHintId = `${id}-hint`;
           return h(
             'div',
             { class: 'nhsuk-radios__item' },
@@ -121,10 +187,10 @@ export function radios(name: string, legend: string, items: readonly RadioItem[]
               type: 'radio',
               value: item.value,
               checked: item.checked === true,
-              'aria-describedby': item.hint === undefined ? undefined : hintId,
+              'aria-describedby': item.hint === undefined ? undefined : itemHintId,
             }),
             h('label', { class: 'nhsuk-label nhsuk-radios__label', for: id }, item.label),
-            item.hint === undefined ? null : h('div', { class: 'nhsuk-hint nhsuk-radios__hint', id: hintId }, item.hint),
+            item.hint === undefined ? null : h('div', { class: 'nhsuk-hint nhsuk-radios__hint', id: itemHintId }, item.hint),
           );
         }),
       ),
@@ -132,17 +198,65 @@ export function radios(name: string, legend: string, items: readonly RadioItem[]
   );
 }
 
-export function select(name: string, label: string, options: readonly { value: string; text: string; selected?: boolean }[]): HTMLDivElement {
-  const id = nextId(name);
+export interface SelectOptions extends FieldOptions {
+  onchange?: (event: Event) => void;
+}
+
+export function select(name: string, label: string, choices: readonly { value: string; text: string; selected?: boolean }[], options: SelectOptions = {}): HTMLDivElement {
+  const id = options.id ?? nextId(name);
+  const hintId = options.hint === undefined ? null : `${id}-hint`;
+  const errorId = options.error === undefined || options.error === null ? null : `${id}-error`;
   return h(
     'div',
-    { class: 'nhsuk-form-group' },
+    { class: `nhsuk-form-group${errorId === null ? '' : ' nhsuk-form-group--error'}` },
     h('label', { class: 'nhsuk-label', for: id }, label),
+    hintId === null ? null : h('div', { class: 'nhsuk-hint', id: hintId }, options.hint),
+    errorId === null ? null : errorMessage(errorId, options.error ?? ''),
     h(
       'select',
-      { class: 'nhsuk-select', id, name },
-      options.map((option) => h('option', { value: option.value, selected: option.selected === true }, option.text)),
+      {
+        class: `nhsuk-select${errorId === null ? '' : ' nhsuk-select--error'}`,
+        id,
+        name,
+        'aria-describedby': describedBy(hintId, errorId),
+        ...(options.onchange === undefined ? {} : { onchange: options.onchange }),
+      },
+      choices.map((choice) => h('option', { value: choice.value, selected: choice.selected === true }, choice.text)),
     ),
+  );
+}
+
+export interface TextInputOptions extends FieldOptions {
+  value?: string;
+  /** NHS.UK fixed widths: 10 characters for an NHS number (nhsuk-input--width-10). */
+  width?: 10 | 20;
+  inputmode?: 'numeric' | 'text';
+}
+
+export function textInput(name: string, label: string, options: TextInputOptions = {}): HTMLDivElement {
+  const id = options.id ?? nextId(name);
+  const hintId = options.hint === undefined ? null : `${id}-hint`;
+  const errorId = options.error === undefined || options.error === null ? null : `${id}-error`;
+  const classes = ['nhsuk-input'];
+  if (options.width !== undefined) classes.push(`nhsuk-input--width-${options.width}`);
+  if (errorId !== null) classes.push('nhsuk-input--error');
+  return h(
+    'div',
+    { class: `nhsuk-form-group${errorId === null ? '' : ' nhsuk-form-group--error'}` },
+    h('label', { class: 'nhsuk-label', for: id }, label),
+    hintId === null ? null : h('div', { class: 'nhsuk-hint', id: hintId }, options.hint),
+    errorId === null ? null : errorMessage(errorId, options.error ?? ''),
+    h('input', {
+      class: classes.join(' '),
+      id,
+      name,
+      type: 'text',
+      value: options.value ?? '',
+      inputmode: options.inputmode,
+      spellcheck: 'false',
+      autocomplete: 'off',
+      'aria-describedby': describedBy(hintId, errorId),
+    }),
   );
 }
 

@@ -8,9 +8,10 @@ export type Child = Node | string | number | null | undefined | false | readonly
 type Handler<K extends keyof HTMLElementEventMap> = (event: HTMLElementEventMap[K]) => void;
 
 export interface Attributes {
-  [name: string]: string | number | boolean | null | undefined | Handler<'click'> | Handler<'submit'>;
+  [name: string]: string | number | boolean | null | undefined | Handler<'click'> | Handler<'submit'> | Handler<'change'>;
   onclick?: Handler<'click'>;
   onsubmit?: Handler<'submit'>;
+  onchange?: Handler<'change'>;
 }
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): HTMLElementTagNameMap[K] {

@@ -87,7 +87,7 @@ export const unreachable = (what: string): Problem => ({
 });
 
 /** One gateway call; any answer that is not 2xx becomes a ProblemError. */
-export async function gatewayFetch(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+export async function gatewayFetch(method: string, path: string, body?: unknown, accept = 'application/json', contentType = 'application/json'): Promise<Response> {
   const headers: Record<string, string> = {
     // The gateway refuses any /api call without it (a simple cross-site form cannot add headers).
     'X-CSRF': '1',
@@ -95,7 +95,7 @@ export async function gatewayFetch(method: string, path: string, body?: unknown,
     // Ours, so a problem shown to the user can be found in the gateway's and e-RS's logs.
     'X-Correlation-ID': `demo-${crypto.randomUUID()}`,
   };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = contentType;
   let response: Response;
   try {
     response = await fetch(path, {
@@ -116,6 +116,9 @@ async function view(response: Response): Promise<SessionView> {
   return (await response.json()) as SessionView;
 }
 
+/** e-RS bodies are FHIR JSON both ways (the A008 and A010 pages' Content-Type). */
+const FHIR_JSON = 'application/fhir+json';
+
 export const gateway = {
   signIn: async (token: string): Promise<SessionView> => view(await gatewayFetch('POST', '/api/session', { token })),
   session: async (): Promise<SessionView> => view(await gatewayFetch('GET', '/api/session')),
@@ -125,7 +128,6 @@ export const gateway = {
     await gatewayFetch('DELETE', '/api/session');
   },
   /** A proxied e-RS call: `path` is below the e-RS base (`STU3/v1/...`). */
-  ers: (method: string, path: string, body?: unknown, accept = 'application/fhir+json'): Promise<Response> =>
-    gatewayFetch(method, `/api/ers/${path}`, body, accept),
-  ersJson: async (method: string, path: string, body?: unknown): Promise<unknown> => (await gatewayFetch(method, `/api/ers/${path}`, body, 'application/fhir+json')).json(),
+  ers: (method: string, path: string, body?: unknown, accept = FHIR_JSON): Promise<Response> => gatewayFetch(method, `/api/ers/${path}`, body, accept, FHIR_JSON),
+  ersJson: async (method: string, path: string, body?: unknown): Promise<unknown> => (await gatewayFetch(method, `/api/ers/${path}`, body, FHIR_JSON, FHIR_JSON)).json(),
 };
