@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TestSandbox } from './support/sandbox-harness';
+import { describe, expect, it } from 'vitest';
+import { useTestSandbox } from './support/sandbox-harness';
 import { serviceSearch } from './support/service-search';
 
 interface Outcome {
@@ -36,16 +36,7 @@ const worklistBody = (listType: string): unknown => ({
 });
 
 describe('sandbox business endpoints', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await TestSandbox.start();
-  });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-  beforeEach(async () => {
-    await sandbox.control('POST', '/reset');
-  });
+  const sandbox = useTestSandbox();
 
   // Session, role and ASID 403s: forbidden.test.ts.
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectBare403, expectSessionNotValid, forbiddenDiagnostics, USER_AUTHORISATION } from './support/forbidden';
-import { TestSandbox } from './support/sandbox-harness';
+import { type TestSandbox, useTestSandbox } from './support/sandbox-harness';
 
 const SPECIALTY = '/STU3/v1/CodeSystem/SPECIALTY';
 
@@ -14,16 +14,7 @@ interface SessionView {
 
 /** The controls that make an e-RS session die, or lose its role, under a client: what a gateway must detect. */
 describe('card removal and role withdrawal', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await TestSandbox.start();
-  });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-  beforeEach(async () => {
-    await sandbox.control('POST', '/reset');
-  });
+  const sandbox = useTestSandbox();
 
   const view = (key: string): Promise<SessionView> => sandbox.control<SessionView>('GET', `/sessions/${encodeURIComponent(key)}`);
   const post = (path: string, body: unknown): ReturnType<TestSandbox['call']> =>

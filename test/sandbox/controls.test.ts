@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TestSandbox } from './support/sandbox-harness';
+import { describe, expect, it } from 'vitest';
+import { useTestSandbox } from './support/sandbox-harness';
 import { expectSessionNotValid } from './support/forbidden';
 
 interface Card {
@@ -18,16 +18,7 @@ interface SessionView {
 }
 
 describe('sandbox controls', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await TestSandbox.start();
-  });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-  beforeEach(async () => {
-    await sandbox.control('POST', '/reset');
-  });
+  const sandbox = useTestSandbox();
 
   describe('GET /_sandbox/cards', () => {
     it('lists the documented cards, including the invalid one and the one without roles', async () => {

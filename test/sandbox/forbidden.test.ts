@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROFESSIONAL_SESSION_TYPE_INFO } from '@libs/ers-contract';
 import {
   expectBare403,
@@ -8,7 +8,7 @@ import {
   SYSTEM_AUTHORISATION,
   USER_AUTHORISATION,
 } from './support/forbidden';
-import { TestSandbox } from './support/sandbox-harness';
+import { useTestSandbox } from './support/sandbox-harness';
 
 /**
  * The 403s of business endpoints as e-RS sends them since release APIM-R-1.38 (5 November 2024):
@@ -16,16 +16,7 @@ import { TestSandbox } from './support/sandbox-harness';
  * diagnostics tell a user-authorisation failure from a system-authorisation one; A001-A003 unchanged.
  */
 describe('sandbox 403s', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await TestSandbox.start();
-  });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-  beforeEach(async () => {
-    await sandbox.control('POST', '/reset');
-  });
+  const sandbox = useTestSandbox();
 
   const SPECIALTY = '/STU3/v1/CodeSystem/SPECIALTY';
   const A008 = '/STU3/v1/ReferralRequest/$ers.fetchworklist';

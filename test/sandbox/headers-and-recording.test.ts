@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { PROFESSIONAL_SESSION_TYPE_INFO } from '@libs/ers-contract';
-import { TestSandbox } from './support/sandbox-harness';
+import { useTestSandbox } from './support/sandbox-harness';
 import { expectSessionNotValid } from './support/forbidden';
 
 interface RecordedRequest {
@@ -21,16 +21,7 @@ interface RecordedRequest {
 }
 
 describe('sandbox header checks and request recording', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await TestSandbox.start();
-  });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-  beforeEach(async () => {
-    await sandbox.control('POST', '/reset');
-  });
+  const sandbox = useTestSandbox();
 
   it.each(['http_x_session_key', 'HTTP-X-SESSION-KEY', 'Http_X_Session_Key', 'X-Session-Key'])(
     'does not accept the session key sent as %s (403 session not valid)',

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROFESSIONAL_SESSION_TYPE_INFO, type ProfessionalSession } from '@libs/ers-contract';
-import { TestSandbox } from './support/sandbox-harness';
+import { useTestSandbox } from './support/sandbox-harness';
 import { expectSessionNotValid } from './support/forbidden';
 
 interface SessionView {
@@ -12,16 +12,7 @@ interface SessionView {
 }
 
 describe('sandbox A001-A003 (Professional Session)', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await TestSandbox.start();
-  });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-  beforeEach(async () => {
-    await sandbox.control('POST', '/reset');
-  });
+  const sandbox = useTestSandbox();
 
   describe('A001', () => {
     it('answers 201 with the ProfessionalSession: token echoed, permission null, transaction id', async () => {

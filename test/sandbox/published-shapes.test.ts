@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jsonPaths, pathDifference, published } from './support/json-shape';
-import { TestSandbox, type HttpAnswer } from './support/sandbox-harness';
+import { useTestSandbox, type HttpAnswer } from './support/sandbox-harness';
 
 /**
  * Every JSON answer of a business endpoint against the example NHS England publishes for it
@@ -49,16 +49,7 @@ function serviceSearchRequest(options: { specialty?: string; without?: string[] 
 }
 
 describe('the sandbox answers in the structure of the published e-RS example JSON', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await TestSandbox.start();
-  });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-  beforeEach(async () => {
-    await sandbox.control('POST', '/reset');
-  });
+  const sandbox = useTestSandbox();
 
   const provider = async (org = 'R01'): Promise<string> =>
     org === 'R01'

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectBare403, expectSessionNotValid } from './support/forbidden';
-import { TestSandbox } from './support/sandbox-harness';
+import { useTestSandbox } from './support/sandbox-harness';
 
 const SPECIALTY = '/STU3/v1/CodeSystem/SPECIALTY';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -18,16 +18,7 @@ interface SessionView {
  * not published: the `spineIdleMs` / `spineMaxMs` switches stand in for them.
  */
 describe('Spine session lifetimes', () => {
-  let sandbox: TestSandbox;
-  beforeAll(async () => {
-    sandbox = await TestSandbox.start();
-  });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-  beforeEach(async () => {
-    await sandbox.control('POST', '/reset');
-  });
+  const sandbox = useTestSandbox();
 
   const view = (key: string): Promise<SessionView> => sandbox.control<SessionView>('GET', `/sessions/${encodeURIComponent(key)}`);
 

@@ -202,16 +202,39 @@ export interface SelectOptions extends FieldOptions {
   onchange?: (event: Event) => void;
 }
 
-export function select(name: string, label: string, choices: readonly { value: string; text: string; selected?: boolean }[], options: SelectOptions = {}): HTMLDivElement {
+interface FieldIds {
+  id: string;
+  hintId: string | null;
+  errorId: string | null;
+}
+
+function fieldIds(name: string, options: FieldOptions): FieldIds {
   const id = options.id ?? nextId(name);
-  const hintId = options.hint === undefined ? null : `${id}-hint`;
-  const errorId = options.error === undefined || options.error === null ? null : `${id}-error`;
+  return {
+    id,
+    hintId: options.hint === undefined ? null : `${id}-hint`,
+    errorId: options.error === undefined || options.error === null ? null : `${id}-error`,
+  };
+}
+
+/** An NHS.UK form group: the label, the hint and the error message, then the control. */
+function labelledGroup(ids: FieldIds, label: string, options: FieldOptions, control: HTMLElement): HTMLDivElement {
   return h(
     'div',
-    { class: `nhsuk-form-group${errorId === null ? '' : ' nhsuk-form-group--error'}` },
-    h('label', { class: 'nhsuk-label', for: id }, label),
-    hintId === null ? null : h('div', { class: 'nhsuk-hint', id: hintId }, options.hint),
-    errorId === null ? null : errorMessage(errorId, options.error ?? ''),
+    { class: `nhsuk-form-group${ids.errorId === null ? '' : ' nhsuk-form-group--error'}` },
+    h('label', { class: 'nhsuk-label', for: ids.id }, label),
+    ids.hintId === null ? null : h('div', { class: 'nhsuk-hint', id: ids.hintId }, options.hint),
+    ids.errorId === null ? null : errorMessage(ids.errorId, options.error ?? ''),
+    control,
+  );
+}
+
+export function select(name: string, label: string, choices: readonly { value: string; text: string; selected?: boolean }[], options: SelectOptions = {}): HTMLDivElement {
+  const { id, hintId, errorId } = fieldIds(name, options);
+  return labelledGroup(
+    { id, hintId, errorId },
+    label,
+    options,
     h(
       'select',
       {
@@ -234,18 +257,14 @@ export interface TextInputOptions extends FieldOptions {
 }
 
 export function textInput(name: string, label: string, options: TextInputOptions = {}): HTMLDivElement {
-  const id = options.id ?? nextId(name);
-  const hintId = options.hint === undefined ? null : `${id}-hint`;
-  const errorId = options.error === undefined || options.error === null ? null : `${id}-error`;
+  const { id, hintId, errorId } = fieldIds(name, options);
   const classes = ['nhsuk-input'];
   if (options.width !== undefined) classes.push(`nhsuk-input--width-${options.width}`);
   if (errorId !== null) classes.push('nhsuk-input--error');
-  return h(
-    'div',
-    { class: `nhsuk-form-group${errorId === null ? '' : ' nhsuk-form-group--error'}` },
-    h('label', { class: 'nhsuk-label', for: id }, label),
-    hintId === null ? null : h('div', { class: 'nhsuk-hint', id: hintId }, options.hint),
-    errorId === null ? null : errorMessage(errorId, options.error ?? ''),
+  return labelledGroup(
+    { id, hintId, errorId },
+    label,
+    options,
     h('input', {
       class: classes.join(' '),
       id,

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Dispatcher } from 'undici';
 import { ERS_ASID_HEADER, ERS_SESSION_KEY_HEADER, PROFESSIONAL_SESSION_TYPE_INFO, type ProfessionalSession } from '@libs/ers-contract';
 import { createSandboxApp, type RunningSandbox } from '../../../apps/ers-sandbox/src/bootstrap';
@@ -22,6 +23,34 @@ export interface CallOptions {
   headers?: HeaderList;
   body?: string | Buffer | NodeJS.ReadableStream | Dispatcher.DispatchOptions['body'];
   signal?: AbortSignal;
+}
+
+/**
+ * The sandbox of the enclosing `describe`: started before its tests, reset before each one, closed
+ * after them. What it returns stands for that sandbox once it has started.
+ */
+export function useTestSandbox(): TestSandbox {
+  let started: TestSandbox | undefined;
+  beforeAll(async () => {
+    started = await TestSandbox.start();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  beforeEach(async () => {
+    await current().control('POST', '/reset');
+  });
+  const current = (): TestSandbox => {
+    if (started === undefined) throw new Error('the sandbox is used before it has started');
+    return started;
+  };
+  return new Proxy({} as TestSandbox, {
+    get(_target, property) {
+      const sandbox = current();
+      const value: unknown = Reflect.get(sandbox, property, sandbox);
+      return typeof value === 'function' ? value.bind(sandbox) : value;
+    },
+  });
 }
 
 /** A sandbox booted in-process with the production bootstrap, on 127.0.0.1 and a free port. */
