@@ -100,6 +100,8 @@ const CASES: Case[] = [
   { name: 'REDIS_URL not redis', env: { REDIS_URL: 'http://x' }, bad: ['REDIS_URL'] },
   { name: 'ALLOWED_ORIGINS with a path', env: { ALLOWED_ORIGINS: 'https://x/path' }, bad: ['ALLOWED_ORIGINS'] },
   { name: 'LOG_LEVEL unknown', env: { LOG_LEVEL: 'loud' }, bad: ['LOG_LEVEL'] },
+  // A cluster was half-served (some logins, no role choice, e-RS sessions left open): refused until it works.
+  { name: 'Redis Cluster', env: { SESSION_STORE: 'redis', SESSION_KEYS: KEY, REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001' }, bad: ['REDIS_CLUSTER_NODES'], secret: [KEY] },
   {
     name: 'several bad variables',
     env: { ERS_ASID: 'abc', PORT: '70000', COOKIE_SECURE: 'maybe', LOG_LEVEL: 'loud', ALLOWED_ORIGINS: 'https://x/path', ERS_BASE_URL: undefined },

@@ -110,6 +110,13 @@ export function loadGatewayConfig(
   }
   if (raw('REDIS_CLUSTER_NODES') !== undefined && raw('REDIS_SENTINELS') !== undefined) {
     problem('REDIS_CLUSTER_NODES', 'cannot be combined with REDIS_SENTINELS: choose Sentinel or Cluster');
+  } else if (clusterNodes !== null) {
+    // Refused, not half-served: the session scripts touch keys in several hash slots, so a cluster
+    // answers some logins and no role choice, and leaves e-RS sessions it cannot close.
+    problem(
+      'REDIS_CLUSTER_NODES',
+      'Redis Cluster is not supported yet (the session scripts use keys in several hash slots); use one primary, or Sentinel (REDIS_SENTINELS)',
+    );
   }
 
   let keys = value('SESSION_KEYS');
