@@ -415,6 +415,8 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
     const gwEnv = (redisUrl) => ({
       HOST: '127.0.0.1', ERS_BASE_URL: ersBase, ERS_ASID: '200000000220', SESSION_STORE: 'redis', REDIS_URL: redisUrl,
       SESSION_KEYS: sessionKeys, COOKIE_NAME: 'sid', COOKIE_SECURE: 'false', LOG_LEVEL: 'info',
+      // No load balancer to take it out: stop without the readiness grace period.
+      DRAIN_GRACE_MS: '0',
       ERS_GATEWAY_DIST: path.join(ROOT, dist), PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
     });
     const targets = [];

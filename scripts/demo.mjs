@@ -102,6 +102,8 @@ start('gateway', [gatewayLauncher], {
   // The demo runs on plain http://localhost: a Secure __Host- cookie needs HTTPS.
   COOKIE_SECURE: 'false',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  // One instance, no load balancer to take it out: Ctrl-C stops it without the grace period.
+  DRAIN_GRACE_MS: process.env.DRAIN_GRACE_MS ?? '0',
   ...(servedDir ? { STATIC_DIR: servedDir, STATIC_CONNECT_SRC: sandboxUrl } : {}),
 });
 await waitFor(`http://127.0.0.1:${gatewayPort}/health/ready`);

@@ -159,6 +159,8 @@ export async function startGateway(options: GatewayProcessOptions): Promise<Gate
       ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl, SESSION_KEYS: TEST_SESSION_KEY }),
       COOKIE_SECURE: 'false',
       LOG_LEVEL: 'info',
+      // No load balancer watches readiness here: stop at once (test/system/drain.test.ts sets one).
+      DRAIN_GRACE_MS: '0',
       ...options.env,
     },
     port,

@@ -43,9 +43,9 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     serverFactory: listener.serverFactory,
     // The front door reads X-Forwarded-* itself (TRUST_PROXY), for the origin and the client address.
     trustProxy: false,
-    // SIGTERM: idle keep-alive connections close, requests in flight finish.
+    // SIGTERM (drain/drain.ts): idle keep-alive connections close, requests in flight finish.
     forceCloseConnections: 'idle',
-    // Requests arriving while draining get a `draining` problem from the front door instead.
+    // A request arriving while draining is served (with `Connection: close`), never refused.
     return503OnClosing: false,
     requestIdHeader: false,
     // Fastify refuses some URLs before routing (bad percent-encoding outside /api): a problem too.

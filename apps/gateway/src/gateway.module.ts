@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { GatewayConfig, GatewayConfigModule } from '@libs/config';
+import { DrainModule } from './drain/drain.module';
 import { AdmittedGuard } from './front-door/admitted.guard';
 import { FrontDoorModule } from './front-door/front-door.module';
 import { HealthModule } from './health/health.module';
@@ -29,6 +30,7 @@ export class GatewayModule {
         FrontDoorModule,
         OperationsModule,
         OpenApiModule,
+        DrainModule,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AdmittedGuard },

@@ -1,11 +1,9 @@
 // First: before any other module has run (see the module).
 import './runtime/keep-tick-shape';
 import 'reflect-metadata';
-import type { Server } from 'node:http';
 import { ConfigError, loadGatewayConfig } from '@libs/config';
 import { createGatewayApp } from './bootstrap';
-import { DrainState } from './health/drain-state';
-import { GatewayMetrics } from './metrics/gateway-metrics';
+import { Drain } from './drain/drain';
 
 async function main(): Promise<void> {
   let config;
@@ -32,31 +30,30 @@ async function main(): Promise<void> {
   const drain = (signal: string): void => {
     if (draining) return;
     draining = true;
-    logger.info({ event: 'draining', signal }, 'draining: readiness 503, finishing calls in flight');
-    app.get(DrainState).draining = true;
-    app.get(GatewayMetrics).draining.set(1);
-    // A keep-alive connection whose answer had started before SIGTERM would hold the close until
-    // its client or the keep-alive timeout ends it: close connections as soon as they go idle.
-    const server: Server = app.getHttpServer();
-    setInterval(() => server.closeIdleConnections(), 250).unref();
-    // In-flight calls get as long as e-RS may take to answer, then the process goes anyway.
+    // Work still running then is left: its in-flight marks and held closes are taken over by
+    // another instance when their leases run out, as after a kill -9.
     setTimeout(() => {
-      logger.warn({ event: 'drain-timeout' }, 'calls still in flight after ERS_TIMEOUT_MS; exiting');
+      logger.warn({ event: 'drain-timeout' }, 'work still in flight after SHUTDOWN_TIMEOUT_MS; exiting');
       logger.flush();
       process.exit(0);
-    }, config.ers.timeoutMs + 5_000).unref();
-    app.close().then(
-      () => {
-        logger.info({ event: 'stopped' }, 'stopped');
-        logger.flush();
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ event: 'stop-failed', err: String(error) }, 'shutdown failed');
-        logger.flush();
-        process.exit(1);
-      },
-    );
+    }, config.http.shutdownTimeoutMs).unref();
+    app
+      .get(Drain)
+      .run(app.getHttpServer(), signal)
+      // Nest closes the modules: the session store, the proxy's pool and the e-RS session pools.
+      .then(() => app.close())
+      .then(
+        () => {
+          logger.info({ event: 'stopped' }, 'stopped');
+          logger.flush();
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ event: 'stop-failed', err: String(error) }, 'shutdown failed');
+          logger.flush();
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => drain('SIGTERM'));
   process.once('SIGINT', () => drain('SIGINT'));

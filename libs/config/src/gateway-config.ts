@@ -43,6 +43,10 @@ export class HttpConfig {
   readonly keepAliveTimeoutMs!: number;
   /** At most this many connections on the public listener; null: no limit. */
   readonly maxConnections!: number | null;
+  /** After SIGTERM, readiness answers 503 this long while the listener still serves. */
+  readonly drainGraceMs!: number;
+  /** The most time from SIGTERM to the exit: work still running then is left (its leases run out). */
+  readonly shutdownTimeoutMs!: number;
   /** The operators' listener (`/metrics`, health); null: none. */
   readonly opsPort!: number | null;
   /** Its address (an internal interface, typically); `host` unless `OPS_HOST` is set. */

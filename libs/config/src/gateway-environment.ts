@@ -91,6 +91,10 @@ export const ENV_FORMATS = {
   UPLOAD_STALL_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
   KEEP_ALIVE_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
   MAX_CONNECTIONS: integer(1, 10_000_000),
+  // SIGTERM (README, Operations): readiness 503 this long before the listener closes; the most
+  // time from the signal to the exit.
+  DRAIN_GRACE_MS: integer(0, MAX_TIMER_MS),
+  SHUTDOWN_TIMEOUT_MS: integer(1, MAX_TIMER_MS),
   OPS_PORT: integer(0, MAX_PORT),
   OPS_HOST: host,
   LOG_LEVEL: oneOf(LOG_LEVELS),
@@ -154,6 +158,8 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.UPLOAD_STALL_TIMEOUT_MS) UPLOAD_STALL_TIMEOUT_MS?: string;
   @IsOptional() @Env(ENV_FORMATS.KEEP_ALIVE_TIMEOUT_MS) KEEP_ALIVE_TIMEOUT_MS?: string;
   @IsOptional() @Env(ENV_FORMATS.MAX_CONNECTIONS) MAX_CONNECTIONS?: string;
+  @IsOptional() @Env(ENV_FORMATS.DRAIN_GRACE_MS) DRAIN_GRACE_MS?: string;
+  @IsOptional() @Env(ENV_FORMATS.SHUTDOWN_TIMEOUT_MS) SHUTDOWN_TIMEOUT_MS?: string;
   @IsOptional() @Env(ENV_FORMATS.OPS_PORT) OPS_PORT?: string;
   @IsOptional() @Env(ENV_FORMATS.OPS_HOST) OPS_HOST?: string;
   @IsOptional() @Env(ENV_FORMATS.LOG_LEVEL) LOG_LEVEL?: string;
@@ -200,6 +206,8 @@ export const GATEWAY_VARIABLES = [
   'UPLOAD_STALL_TIMEOUT_MS',
   'KEEP_ALIVE_TIMEOUT_MS',
   'MAX_CONNECTIONS',
+  'DRAIN_GRACE_MS',
+  'SHUTDOWN_TIMEOUT_MS',
   'OPS_PORT',
   'OPS_HOST',
   'LOG_LEVEL',

@@ -66,6 +66,8 @@ describe('loadGatewayConfig: defaults', () => {
       uploadStallTimeoutMs: 30_000,
       keepAliveTimeoutMs: 72_000,
       maxConnections: null,
+      drainGraceMs: 5000,
+      shutdownTimeoutMs: 220_000,
       opsPort: null,
       opsHost: '0.0.0.0',
       allowedOrigins: [],
@@ -289,6 +291,9 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['UPLOAD_STALL_TIMEOUT_MS', '2000', (c: ReturnType<typeof load>) => c.http.uploadStallTimeoutMs, 2000],
     ['KEEP_ALIVE_TIMEOUT_MS', '61000', (c: ReturnType<typeof load>) => c.http.keepAliveTimeoutMs, 61_000],
     ['MAX_CONNECTIONS', '500', (c: ReturnType<typeof load>) => c.http.maxConnections, 500],
+    ['DRAIN_GRACE_MS', '0', (c: ReturnType<typeof load>) => c.http.drainGraceMs, 0],
+    ['DRAIN_GRACE_MS', '15000', (c: ReturnType<typeof load>) => c.http.drainGraceMs, 15_000],
+    ['SHUTDOWN_TIMEOUT_MS', '60000', (c: ReturnType<typeof load>) => c.http.shutdownTimeoutMs, 60_000],
     ['OPS_PORT', '9464', (c: ReturnType<typeof load>) => c.http.opsPort, 9464],
     ['OPS_PORT', '0', (c: ReturnType<typeof load>) => c.http.opsPort, 0],
     ['OPS_HOST', '10.0.0.5', (c: ReturnType<typeof load>) => c.http.opsHost, '10.0.0.5'],
@@ -321,6 +326,9 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['MAX_BODY_BYTES', '10MB', 'MAX_BODY_BYTES: expected an integer >= 1, got "10MB"'],
     ['MAX_CALLS_PER_SESSION', '0', 'MAX_CALLS_PER_SESSION: expected an integer from 1 to 10000 (out of range), got "0"'],
     ['HEADERS_TIMEOUT_MS', '10s', 'HEADERS_TIMEOUT_MS: expected an integer from 1 to 2147483647, got "10s"'],
+    ['DRAIN_GRACE_MS', '-1', 'DRAIN_GRACE_MS: expected an integer from 0 to 2147483647, got "-1"'],
+    ['DRAIN_GRACE_MS', '5s', 'DRAIN_GRACE_MS: expected an integer from 0 to 2147483647, got "5s"'],
+    ['SHUTDOWN_TIMEOUT_MS', '0', 'SHUTDOWN_TIMEOUT_MS: expected an integer from 1 to 2147483647 (out of range), got "0"'],
     ['OPS_PORT', '70000', 'OPS_PORT: expected an integer from 0 to 65535 (out of range), got "70000"'],
     ['LOGIN_TOKEN_FAILURES', '0', 'LOGIN_TOKEN_FAILURES: expected an integer from 1 to 1000000 (out of range), got "0"'],
     ['SESSION_KEY_CACHE_SIZE', '-1', 'SESSION_KEY_CACHE_SIZE: expected an integer from 0 to 10000000, got "-1"'],
@@ -328,6 +336,24 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['SESSION_KEY_CACHE_SIZE', '10000001', 'SESSION_KEY_CACHE_SIZE: expected an integer from 0 to 10000000 (out of range), got "10000001"'],
   ])('rejects %s=%s', (variable, value, line) => {
     expect(problemWith({ [variable]: value })).toBe(line);
+  });
+});
+
+describe('loadGatewayConfig: DRAIN_GRACE_MS and SHUTDOWN_TIMEOUT_MS', () => {
+  it('bounds the shutdown by default by the grace period, a proxied call and an A003, with a margin', () => {
+    const config = load({ DRAIN_GRACE_MS: '1000', ERS_TIMEOUT_MS: '20000', ERS_SESSION_TIMEOUT_MS: '3000' });
+    expect(config.http.shutdownTimeoutMs).toBe(1000 + 20_000 + 3000 + 5000);
+    expect(load({ ERS_TIMEOUT_MS: '2147483647' }).http.shutdownTimeoutMs).toBe(2_147_483_647);
+  });
+
+  it('refuses a SHUTDOWN_TIMEOUT_MS no longer than the grace period (it counts from SIGTERM)', () => {
+    expect(problemWith({ DRAIN_GRACE_MS: '5000', SHUTDOWN_TIMEOUT_MS: '5000' })).toBe(
+      'SHUTDOWN_TIMEOUT_MS: must be longer than DRAIN_GRACE_MS (5000): it counts from SIGTERM, the grace period included',
+    );
+    expect(problemWith({ SHUTDOWN_TIMEOUT_MS: '4000' })).toBe(
+      'SHUTDOWN_TIMEOUT_MS: must be longer than DRAIN_GRACE_MS (5000): it counts from SIGTERM, the grace period included',
+    );
+    expect(load({ DRAIN_GRACE_MS: '0', SHUTDOWN_TIMEOUT_MS: '1' }).http).toMatchObject({ drainGraceMs: 0, shutdownTimeoutMs: 1 });
   });
 });
 

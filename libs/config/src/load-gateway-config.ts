@@ -4,7 +4,7 @@ import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from '
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error';
-import { SESSION_KEY_BYTES, showValue, type EnvFormat } from './env-formats';
+import { MAX_TIMER_MS, SESSION_KEY_BYTES, showValue, type EnvFormat } from './env-formats';
 import {
   CookieConfig,
   ErsConfig,
@@ -163,6 +163,17 @@ export function loadGatewayConfig(
     problem('OPS_PORT', `must differ from PORT (${port}): the operations listener is a second listener`);
   }
 
+  // --- SIGTERM ---------------------------------------------------------------------------------
+  const drainGraceMs = value('DRAIN_GRACE_MS') ?? 5000;
+  // By default: the grace period, then a proxied call (ERS_TIMEOUT_MS) and after it a held A003
+  // (ERS_SESSION_TIMEOUT_MS), with a margin.
+  const shutdownTimeoutMs =
+    value('SHUTDOWN_TIMEOUT_MS') ??
+    Math.min(MAX_TIMER_MS, drainGraceMs + (value('ERS_TIMEOUT_MS') ?? 180_000) + (value('ERS_SESSION_TIMEOUT_MS') ?? 30_000) + 5000);
+  if (raw('SHUTDOWN_TIMEOUT_MS') !== undefined && !bad('SHUTDOWN_TIMEOUT_MS') && !bad('DRAIN_GRACE_MS') && shutdownTimeoutMs <= drainGraceMs) {
+    problem('SHUTDOWN_TIMEOUT_MS', `must be longer than DRAIN_GRACE_MS (${drainGraceMs}): it counts from SIGTERM, the grace period included`);
+  }
+
   if (problems.size > 0) {
     throw new ConfigError(GATEWAY_VARIABLES.flatMap((name) => problems.get(name) ?? []));
   }
@@ -181,6 +192,8 @@ export function loadGatewayConfig(
       uploadStallTimeoutMs: value('UPLOAD_STALL_TIMEOUT_MS') ?? 30_000,
       keepAliveTimeoutMs: value('KEEP_ALIVE_TIMEOUT_MS') ?? 72_000,
       maxConnections: value('MAX_CONNECTIONS') ?? null,
+      drainGraceMs,
+      shutdownTimeoutMs,
       opsPort,
       allowedOrigins: value('ALLOWED_ORIGINS') ?? [],
       staticDir,

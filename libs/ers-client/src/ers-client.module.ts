@@ -5,7 +5,7 @@ import {
   type DynamicModule,
   type InjectionToken,
   type ModuleMetadata,
-  type OnModuleDestroy,
+  type OnApplicationShutdown,
   type Provider,
 } from '@nestjs/common';
 import { assertErsClientOptions, ErsClientOptions } from './ers-client.options';
@@ -19,16 +19,18 @@ export interface ErsClientModuleAsyncOptions<Args extends unknown[]> {
   useFactory: (...args: Args) => ErsClientOptions | Promise<ErsClientOptions>;
 }
 
-/** Holds the options and the lanes, shared by `HttpModule` and the client; closes the lanes' pools. */
+/**
+ * Holds the options and the lanes, shared by `HttpModule` and the client; closes the lanes' pools
+ * last: at application shutdown (after Nest's module-destroy and before-shutdown hooks and the
+ * HTTP server's close), once their calls in flight have ended. Keep-alive sockets would otherwise
+ * hold the process open.
+ */
 @Module({})
-class ErsClientCoreModule implements OnModuleDestroy {
+class ErsClientCoreModule implements OnApplicationShutdown {
   constructor(@Inject(ERS_SESSION_LANES) private readonly lanes: ErsSessionLanes) {}
 
-  onModuleDestroy(): void {
-    // Keep-alive sockets would otherwise hold the process open after shutdown.
-    this.lanes.logins.destroy();
-    this.lanes.closes.destroy();
-    this.lanes.checks.destroy();
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.lanes.logins.close(), this.lanes.closes.close(), this.lanes.checks.close()]);
   }
 }
 

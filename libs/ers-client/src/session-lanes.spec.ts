@@ -70,4 +70,35 @@ describe('ErsLane', () => {
     expect(lane.inFlight).toBe(0);
     lane.destroy();
   });
+
+  it('close() waits for the calls in flight and those waiting, then closes the pool', async () => {
+    class CountingAgent extends Agent {
+      destroyed = 0;
+      override destroy(): void {
+        this.destroyed += 1;
+        super.destroy();
+      }
+    }
+    const agent = new CountingAgent();
+    const lane = new ErsLane(agent, 1, 5);
+    const first = pending();
+    const second = pending();
+    const running = lane.run('A003', never(), 1000, first.run);
+    const waiting = lane.run('A003', never(), 1000, second.run);
+    let closed = false;
+    const closing = lane.close().then(() => (closed = true));
+    first.finish('first');
+    await running;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    expect(agent.destroyed).toBe(0);
+    second.finish('second');
+    expect(await waiting).toBe('second');
+    await closing;
+    expect(agent.destroyed).toBe(1);
+    // An idle lane closes at once.
+    const idle = new CountingAgent();
+    await new ErsLane(idle, 1, 1).close();
+    expect(idle.destroyed).toBe(1);
+  });
 });

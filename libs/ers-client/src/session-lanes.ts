@@ -19,6 +19,8 @@ const LOGIN_QUEUE_PER_SLOT = 4;
 export class ErsLane {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Resolved when the last call in a slot ends (`close`). */
+  private readonly whenIdle: (() => void)[] = [];
 
   constructor(
     readonly agent: ErsHttpAgent,
@@ -36,6 +38,7 @@ export class ErsLane {
       const next = this.waiting.shift();
       if (next === undefined) this.active--;
       else next();
+      if (this.active === 0) for (const idle of this.whenIdle.splice(0)) idle();
     }
   }
 
@@ -44,6 +47,21 @@ export class ErsLane {
   }
 
   destroy(): void {
+    this.agent.destroy();
+  }
+
+  /** Resolves once no call is in a slot or waiting for one (calls started meanwhile included). */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenIdle.push(resolve));
+  }
+
+  /**
+   * Waits for the calls in flight and those waiting for a slot to end (each bounded by its own
+   * deadline), then closes the pool: a call cut at shutdown is a sign-in lost or an A003 sent twice.
+   */
+  async close(): Promise<void> {
+    await this.idle();
     this.agent.destroy();
   }
 

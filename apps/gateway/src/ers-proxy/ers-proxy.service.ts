@@ -36,7 +36,7 @@ export interface ErsCallGrant {
 
 /**
  * `ANY /api/ers/*`, the hot path: every click of every clinician. The front door admits the call
- * (anti-forgery, origin, method, declared size, draining) and hands it here; this is the only
+ * (anti-forgery, origin, method, declared size) and hands it here; this is the only
  * code that serves proxied calls.
  *
  * One call: the path checked, the cookie into a grant (one store round trip: read the session,

@@ -38,16 +38,9 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 interface Refusal {
   code: ProblemCode;
   detail: string;
-  retryAfterSeconds?: number;
   headers?: OutgoingHttpHeaders;
 }
 
-const DRAINING: Refusal = {
-  code: 'draining',
-  detail: 'This instance is shutting down; retry on another.',
-  retryAfterSeconds: 1,
-  headers: { connection: 'close' },
-};
 const CSRF: Refusal = { code: 'csrf', detail: 'Every /api request must carry the header X-CSRF: 1.' };
 const ORIGIN: Refusal = { code: 'origin', detail: 'Requests from this origin are not allowed.' };
 const NO_ROUTE: Refusal = { code: 'not-found', detail: 'There is nothing at this address.' };
@@ -58,7 +51,7 @@ const NO_ROUTE: Refusal = { code: 'not-found', detail: 'There is nothing at this
  * once:
  *
  * 1. the target: a plain path, and `/api` spelled plainly (`classifyTarget`), else `400`;
- * 2. draining (`503`), then CORS preflights (for `ALLOWED_ORIGINS` only);
+ * 2. CORS preflights (for `ALLOWED_ORIGINS` only);
  * 3. `X-CSRF: 1` (`403 csrf`) and the `Origin`, when sent (`403 origin`);
  * 4. the route, by its raw path (`404`), its methods (`405`), its declared body size (`413`) and,
  *    for a session route with a body, JSON (`415`).
@@ -109,16 +102,14 @@ export class FrontDoor {
       return;
     }
     const startedAt = performance.now();
+    // Draining (SIGTERM): still served, but the connection ends with this answer, so that none is
+    // left open when the listener closes (drain/drain.ts).
+    if (this.drain.draining) response.setHeader('connection', 'close');
     const headers = request.headers;
     const correlationId = correlationIdFrom(headers[CORRELATION_HEADER]);
     const target = classifyTarget(request.url as string);
     if (target.kind === 'other') {
-      const exchange = new Exchange(request, response, correlationId, startedAt, undefined, false);
-      if (this.drain.draining && !(request.url as string).startsWith('/health/')) {
-        this.refuse(exchange, DRAINING);
-        return;
-      }
-      this.toFastify(exchange, fastify);
+      this.toFastify(new Exchange(request, response, correlationId, startedAt, undefined, false), fastify);
       return;
     }
     if (target.kind === 'refused') {
@@ -161,7 +152,6 @@ export class FrontDoor {
    * a CORS preflight, answered here.
    */
   private admit(exchange: Exchange, route: ApiRoute | undefined): Refusal | 'answered' | null {
-    if (this.drain.draining) return DRAINING;
     const request = exchange.request;
     const headers = request.headers;
     const method = request.method as string;
@@ -202,7 +192,7 @@ export class FrontDoor {
   private refuse(exchange: Exchange, refusal: Refusal): void {
     this.problems.write(
       exchange,
-      { code: refusal.code, detail: refusal.detail, clearCookie: false, ...(refusal.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: refusal.retryAfterSeconds }) },
+      { code: refusal.code, detail: refusal.detail, clearCookie: false },
       refusal.headers === undefined ? {} : { headers: refusal.headers },
     );
     this.finish(exchange);

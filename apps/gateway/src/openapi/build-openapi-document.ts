@@ -60,7 +60,7 @@ export function buildOpenApiDocument(app: INestApplication, cookieName: string):
       '413': problemResponse(['payload-too-large']),
       '429': problemResponse(['too-many-calls']),
       '502': problemResponse(['upstream-unavailable']),
-      '503': problemResponse(['store-unavailable', 'draining']),
+      '503': problemResponse(['store-unavailable']),
       '504': problemResponse(['upstream-timeout']),
     },
   };

@@ -25,7 +25,6 @@ export const PROBLEMS = {
   'upstream-unavailable': { status: 502, title: 'e-RS could not be reached' },
   'upstream-error': { status: 502, title: 'e-RS gave an answer the gateway cannot use' },
   'store-unavailable': { status: 503, title: 'The session store is unavailable' },
-  draining: { status: 503, title: 'The gateway is shutting down' },
   'upstream-timeout': { status: 504, title: 'e-RS did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -28,7 +28,7 @@ export function problemBody(code: ProblemCode, detail: string, correlationId: st
 
 /** What an answer carries besides the problem itself. */
 export interface ProblemExtras {
-  /** More headers (e.g. `Allow` on a 405, `Connection: close` while draining). */
+  /** More headers (e.g. `Allow` on a 405). */
   headers?: OutgoingHttpHeaders;
 }
 

@@ -16,7 +16,7 @@ import { SmartcardAuthGuard } from './smartcard.strategy';
 @ApiTags('session')
 @Controller('api/session')
 @UseGuards(JsonBodyGuard)
-@ApiProblems('invalid-request', 'csrf', 'origin', 'method-not-allowed', 'payload-too-large', 'unsupported-media-type', 'store-unavailable', 'draining')
+@ApiProblems('invalid-request', 'csrf', 'origin', 'method-not-allowed', 'payload-too-large', 'unsupported-media-type', 'store-unavailable')
 export class SessionController {
   constructor(
     private readonly sessions: SessionService,

@@ -17,6 +17,6 @@ import { SmartcardStrategy } from './smartcard.strategy';
   imports: [PassportModule, StoreModule, ErsModule, MetricsModule],
   controllers: [SessionController],
   providers: [SessionService, SessionCookie, SmartcardStrategy, ErsSessionStrategy, JsonBodyGuard, LoginThrottle, UpstreamCloseService],
-  exports: [SessionService, SessionCookie],
+  exports: [SessionService, SessionCookie, UpstreamCloseService],
 })
 export class SessionModule {}

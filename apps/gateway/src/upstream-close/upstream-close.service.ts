@@ -62,6 +62,15 @@ export class UpstreamCloseService implements OnApplicationBootstrap, BeforeAppli
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /**
+   * Stops claiming closes and sweeping, and resolves once the closes this instance holds have been
+   * sent and answered (each within its A003 timeout): a close cut here would be sent again by
+   * another instance when its lease ran out.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.claimTimer);
