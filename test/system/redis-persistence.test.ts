@@ -104,5 +104,7 @@ describe('Redis persistence, as the gateway process sees it', () => {
     for (const event of ['redis-volatile', 'redis-persistence-unchecked', 'redis-data-lost']) {
       expect(events(gateway, event), event).toEqual([]);
     }
+    // The watch ran (its counter is exported) and counted no loss.
+    expect(await (await fetch(`${gateway.opsUrl}/metrics`)).text()).toMatch(/^ersgw_redis_data_lost_total 0$/m);
   });
 });
