@@ -56,6 +56,20 @@ describe('Redis persistence, as the gateway process sees it', () => {
     expect(message).toContain('REDIS_ALLOW_VOLATILE=true');
   });
 
+  it('refuses it too when it only answers after the gateway started: exit 1 before anything is stored', async () => {
+    const redis = await startRedis({ args: ['--appendonly', 'no', '--save', ''] });
+    started.push({ redis });
+    await redis.kill('SIGTERM');
+    // The gateway waits 5 s for Redis, then starts without it (readiness 503).
+    const gateway = await startGateway({ ersBaseUrl: sandbox.ersBaseUrl, redisUrl: redis.url });
+    started.push({ gateway });
+    await redis.restart();
+    expect(await gateway.exited).toBe(1);
+    expect(events(gateway, 'redis-cannot-keep-sessions')).toEqual([
+      expect.objectContaining({ level: 'fatal', msg: expect.stringMatching(/^Redis cannot keep sessions: appendonly "no"/) as unknown }),
+    ]);
+  });
+
   it('starts on it with REDIS_ALLOW_VOLATILE=true, warns once, and logs a restart with the sessions and open e-RS sessions lost', async () => {
     const redis = await startRedis({ args: ['--appendonly', 'no', '--save', ''] });
     started.push({ redis });
