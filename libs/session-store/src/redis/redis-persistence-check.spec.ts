@@ -63,11 +63,11 @@ interface Recorded {
 const checks: RedisPersistenceCheck[] = [];
 afterEach(() => checks.splice(0).forEach((c) => c.close()));
 
-function makeCheck(source: FakeSource, allowVolatile: boolean): { check: RedisPersistenceCheck; seen: Recorded } {
+function makeCheck(source: FakeSource, allowVolatile: boolean, pollIntervalMs = 60_000): { check: RedisPersistenceCheck; seen: Recorded } {
   const seen: Recorded = { unsafe: [], unchecked: [], lost: [], refused: [] };
   const check = new RedisPersistenceCheck(source, {
     allowVolatile,
-    pollIntervalMs: 60_000,
+    pollIntervalMs,
     events: {
       onUnsafe: (problem, allowed) => seen.unsafe.push({ problem, allowed }),
       onUnchecked: (settings) => seen.unchecked.push(settings),
@@ -188,6 +188,19 @@ describe('RedisPersistenceCheck', () => {
     source.reconnect({ empty: true });
     await check.settled();
     expect(seen.lost).toEqual([{ sessions: 7, openErsSessions: 9 }, { sessions: 0, openErsSessions: 0 }]);
+  });
+
+  it('reports a loss once when polls and a reconnect both find the marker gone', async () => {
+    const source = new FakeSource();
+    const { check, seen } = makeCheck(source, true, 1);
+    await check.start();
+    source.current = { sessions: 2, openErsSessions: 3 };
+    await new Promise((resolve) => setTimeout(resolve, 20)); // polls read the counts
+    source.marker = null;
+    source.reconnect({ empty: false });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await check.settled();
+    expect(seen.lost).toEqual([{ sessions: 2, openErsSessions: 3 }]);
   });
 
   it('takes a marker another instance wrote after the loss as the same loss, and keeps the new one', async () => {

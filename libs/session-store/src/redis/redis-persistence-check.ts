@@ -167,22 +167,29 @@ export class RedisPersistenceCheck {
    * else on its first `ready`; then on every reconnect and poll.
    */
   async start(): Promise<void> {
-    this.unsubscribe = this.source.onReady(() => {
-      this.running = this.running.then(() => this.onReady());
-    });
+    this.unsubscribe = this.source.onReady(() => this.enqueue(() => this.onReady()));
     if (this.source.isReady()) {
-      this.running = this.running.then(() => this.check(true));
       try {
-        await this.running;
+        await this.check(true);
       } catch (error) {
-        if (error instanceof RedisCannotKeepSessionsError) throw error;
+        if (error instanceof RedisCannotKeepSessionsError) {
+          this.close();
+          throw error;
+        }
         // Redis went away mid-check: the next `ready` checks again (and may still refuse).
-        this.running = Promise.resolve();
         this.options.events.onCheckFailed?.(error);
       }
     }
-    this.timer = setInterval(() => void this.poll(), this.options.pollIntervalMs ?? DEFAULT_POLL_MS);
+    this.timer = setInterval(() => this.poll(), this.options.pollIntervalMs ?? DEFAULT_POLL_MS);
     this.timer.unref();
+  }
+
+  /**
+   * One check at a time, in order: a reconnect's check and a poll that both found the marker gone
+   * would otherwise report one loss twice.
+   */
+  private enqueue(job: () => Promise<void>): void {
+    this.running = this.running.then(job);
   }
 
   close(): void {
@@ -230,16 +237,18 @@ export class RedisPersistenceCheck {
     await this.checkIncarnation();
   }
 
-  private async poll(): Promise<void> {
+  private poll(): void {
     if (this.pollBusy || this.closed || !this.checked || !this.source.isReady()) return;
     this.pollBusy = true;
-    try {
-      await this.checkIncarnation();
-    } catch (error) {
-      this.options.events.onCheckFailed?.(error);
-    } finally {
-      this.pollBusy = false;
-    }
+    this.enqueue(async () => {
+      try {
+        if (!this.closed && this.source.isReady()) await this.checkIncarnation();
+      } catch (error) {
+        this.options.events.onCheckFailed?.(error);
+      } finally {
+        this.pollBusy = false;
+      }
+    });
   }
 
   /**
