@@ -99,6 +99,8 @@ start('gateway', [gatewayLauncher], {
   ERS_ASID: '200000000220',
   SESSION_STORE: redis ? 'redis' : 'memory',
   SESSION_KEYS: process.env.SESSION_KEYS ?? randomBytes(32).toString('base64'),
+  // Throw-away keys make every demo session throw-away: any local Redis will do (the gateway warns).
+  REDIS_ALLOW_VOLATILE: process.env.REDIS_ALLOW_VOLATILE ?? 'true',
   // The demo runs on plain http://localhost: a Secure __Host- cookie needs HTTPS.
   COOKIE_SECURE: 'false',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

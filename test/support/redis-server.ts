@@ -16,7 +16,7 @@ export interface RedisProcess {
   pause(): void;
   /** SIGCONT after `pause()`. */
   resume(): void;
-  /** Starts the server again on the same port (without persistence: empty). */
+  /** Starts the server again on the same port and dir: empty, unless started with `--appendonly yes`. */
   restart(): Promise<void>;
 }
 

@@ -2,6 +2,9 @@ import { type RedisProcess, startRedis } from '../support/redis-server';
 import { type GatewayProcess, type Sandbox, startGateway, startSandbox } from '../support/processes';
 import { SandboxControl } from '../support/sandbox-control';
 
+/** The settings `docker-compose.yml` runs Redis with, and the README asks for. */
+export const PERSISTENT_REDIS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
+
 export interface Deployment {
   redis: RedisProcess | null;
   sandbox: Sandbox;
@@ -24,7 +27,9 @@ export async function deploy(options: {
   redisArgs?: string[];
 } = {}): Promise<Deployment> {
   const store = options.store ?? 'redis';
-  const redis = store === 'redis' ? await startRedis({ args: options.redisArgs ?? [] }) : null;
+  // Redis as the README requires it (AOF, every second; noeviction is redis-server's default):
+  // the gateway refuses one that cannot keep sessions. `redisArgs` come after, so they win.
+  const redis = store === 'redis' ? await startRedis({ args: [...PERSISTENT_REDIS, ...(options.redisArgs ?? [])] }) : null;
   const sandbox = await startSandbox(options.sandboxEnv);
   const gateways: GatewayProcess[] = [];
   for (let i = 0; i < (options.gateways ?? 1); i++) {

@@ -55,7 +55,8 @@ describe('docker-compose.yml and the image', () => {
     let gateway: GatewayProcess;
 
     beforeAll(async () => {
-      redis = await startRedis();
+      // Redis with compose's own command line: the gateway refuses one that cannot keep sessions.
+      redis = await startRedis({ args: compose.services.redis!.command!.slice(1) });
       sandbox = await startSandbox();
       const env = { ...gatewayEnv, ERS_BASE_URL: sandbox.ersBaseUrl, REDIS_URL: redis.url, PORT: '', OPS_PORT: '' };
       gateway = await startGateway({ ersBaseUrl: sandbox.ersBaseUrl, redisUrl: redis.url, env: Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'PORT' && name !== 'OPS_PORT')) });

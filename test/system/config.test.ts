@@ -164,7 +164,7 @@ describe('gateway start-up configuration', () => {
 
   it('starts with a valid configuration and answers /health/live; a Redis password and SESSION_KEYS stay out of its output', async () => {
     // A second ACL user with a password (the default user stays open for the harness's PING).
-    redis = await startRedis({ args: ['--user', 'gateway', 'on', `>${PASSWORD}`, '~*', '&*', '+@all'] });
+    redis = await startRedis({ args: ['--appendonly', 'yes', '--user', 'gateway', 'on', `>${PASSWORD}`, '~*', '&*', '+@all'] });
     gateway = await startGateway({
       ersBaseUrl: 'http://127.0.0.1:9/ers-api',
       env: {

@@ -124,6 +124,11 @@ export class RedisConfig {
   readonly sentinels!: readonly HostPort[] | null;
   readonly sentinelName!: string | null;
   readonly clusterNodes!: readonly HostPort[] | null;
+  /**
+   * Start (with a warning) on a Redis whose settings cannot keep sessions (no AOF, `appendfsync
+   * no`, an eviction policy); false: refuse to start (`REDIS_ALLOW_VOLATILE`).
+   */
+  readonly allowVolatile!: boolean;
 
   constructor(fields: Omit<Fields<RedisConfig>, 'mode'>) {
     Object.assign(this, fields);
@@ -149,6 +154,7 @@ export class RedisConfig {
       sentinels: this.sentinels,
       sentinelName: this.sentinelName,
       clusterNodes: this.clusterNodes,
+      allowVolatile: this.allowVolatile,
     };
   }
 

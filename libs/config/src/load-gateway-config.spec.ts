@@ -403,6 +403,13 @@ describe('loadGatewayConfig: SESSION_STORE and Redis', () => {
     expect(inspect(config, { depth: 10 })).not.toContain('S3cretPass');
   });
 
+  it('refuses a Redis that cannot keep sessions unless REDIS_ALLOW_VOLATILE=true', () => {
+    expect(load().store.redis.allowVolatile).toBe(false);
+    expect(load({ REDIS_ALLOW_VOLATILE: 'true' }).store.redis.allowVolatile).toBe(true);
+    expect(load({ REDIS_ALLOW_VOLATILE: 'FALSE' }).store.redis.allowVolatile).toBe(false);
+    expect(problemWith({ REDIS_ALLOW_VOLATILE: 'yes' })).toBe('REDIS_ALLOW_VOLATILE: expected true or false, got "yes"');
+  });
+
   it('reads Sentinels with their master name', () => {
     const redis = load({ REDIS_SENTINELS: 's1:26379, [::1]:26380,10.0.0.3:26381', REDIS_SENTINEL_NAME: 'mymaster' }).store.redis;
     expect(redis.sentinels).toEqual([

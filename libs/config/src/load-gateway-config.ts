@@ -216,6 +216,7 @@ export function loadGatewayConfig(
         sentinels,
         sentinelName: sentinelNameValue,
         clusterNodes,
+        allowVolatile: value('REDIS_ALLOW_VOLATILE') ?? false,
       }),
       sessionKeys: required(keys),
       sessionKeysGenerated: keysGenerated,

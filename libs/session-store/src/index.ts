@@ -11,3 +11,17 @@ export {
   type RedisConnectionOptions,
   type RedisNodeAddress,
 } from './redis/redis-connection';
+export {
+  RedisCannotKeepSessionsError,
+  RedisPersistenceCheck,
+  assessPersistence,
+  redisPersistenceSource,
+  type LostSessionCounts,
+  type PersistenceAssessment,
+  type PersistenceCheckEvents,
+  type PersistenceProblem,
+  type PersistenceSettings,
+  type PersistenceSetting,
+  type PersistenceSource,
+  type RedisPersistenceCheckOptions,
+} from './redis/redis-persistence-check';

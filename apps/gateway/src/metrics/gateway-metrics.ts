@@ -77,6 +77,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly redisDataLost = new Counter({
+    name: 'ersgw_redis_data_lost_total',
+    help: 'Times Redis came back without its data (restarted without persistence, flushed): its sessions were lost',
+    registers: [this.registry],
+  });
+
   readonly draining = new Gauge({
     name: 'ersgw_draining',
     help: '1 while the process drains after SIGTERM',

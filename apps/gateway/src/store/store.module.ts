@@ -2,20 +2,29 @@ import { Module, type OnApplicationShutdown, Inject } from '@nestjs/common';
 import { GatewayConfig } from '@libs/config';
 import {
   MemorySessionStore,
+  RedisPersistenceCheck,
   RedisSessionStore,
   SessionCipher,
   SessionStore,
+  type RedisConnection,
   createRedisConnection,
+  redisPersistenceSource,
   waitForRedisReady,
 } from '@libs/session-store';
 import { GatewayLogger } from '../logging/logger';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { MetricsModule } from '../metrics/metrics.module';
 
 /**
  * Makes the configured session store: Redis (shared by every instance) or, for the one-process
  * demo, memory. The in-flight lease outlives the longest proxied call, so a mark is only ever
  * dropped by its lease when its instance died.
  */
-export async function createSessionStore(config: GatewayConfig, logger: GatewayLogger): Promise<SessionStore> {
+export async function createSessionStore(
+  config: GatewayConfig,
+  logger: GatewayLogger,
+  metrics: GatewayMetrics,
+): Promise<SessionStore> {
   const options = {
     idleTimeoutMs: config.session.idleTimeoutSeconds * 1000,
     absoluteTimeoutMs: config.session.absoluteTimeoutSeconds * 1000,
@@ -45,7 +54,7 @@ export async function createSessionStore(config: GatewayConfig, logger: GatewayL
   await waitForRedisReady(redis, STARTUP_WAIT_MS).catch(() =>
     logger.warn({ event: 'redis-not-ready' }, `Redis not ready after ${STARTUP_WAIT_MS} ms; starting anyway`),
   );
-  return new RedisSessionStore(redis, new SessionCipher([...config.store.sessionKeys]), {
+  const store = new RedisSessionStore(redis, new SessionCipher([...config.store.sessionKeys]), {
     ...options,
     ownsConnection: true,
     keyCacheSize: config.store.keyCacheSize,
@@ -62,6 +71,62 @@ export async function createSessionStore(config: GatewayConfig, logger: GatewayL
         'Redis no longer had the records of expired sessions: their e-RS sessions cannot be closed (Redis must not evict: maxmemory-policy noeviction)',
       ),
   });
+  await startPersistenceCheck(redis, store, config, logger, metrics);
+  return store;
+}
+
+/**
+ * Refuses to start on a Redis that cannot keep sessions (unless `REDIS_ALLOW_VOLATILE`), warns
+ * once per unsafe setting, and logs a Redis that came back empty with what it lost
+ * (docs/design.md, "Redis must persist"). Off the request path: on `ready` and a timer.
+ */
+async function startPersistenceCheck(
+  redis: RedisConnection,
+  store: RedisSessionStore,
+  config: GatewayConfig,
+  logger: GatewayLogger,
+  metrics: GatewayMetrics,
+): Promise<void> {
+  const source = redisPersistenceSource(redis, {
+    counts: async () => {
+      const { sessions, pendingCloses } = await store.counts();
+      return { sessions, openErsSessions: sessions + pendingCloses };
+    },
+  });
+  const allowVolatile = config.store.redis.allowVolatile;
+  const check = new RedisPersistenceCheck(source, {
+    allowVolatile,
+    events: {
+      onUnsafe: ({ setting, value, loses }) => {
+        const line = { event: 'redis-volatile', setting, value, allowed: allowVolatile };
+        const message = `Redis ${setting} is ${JSON.stringify(value)}: ${loses}`;
+        if (allowVolatile) logger.warn(line, `${message} (allowed by REDIS_ALLOW_VOLATILE=true)`);
+        else logger.error(line, `${message} (changed since start-up: set appendonly yes, appendfsync everysec, maxmemory-policy noeviction)`);
+      },
+      onUnchecked: (settings) =>
+        logger.warn(
+          { event: 'redis-persistence-unchecked', settings },
+          `could not read Redis ${settings.join(', ')} (CONFIG disabled?): whether it keeps sessions is unknown`,
+        ),
+      onDataLost: ({ sessions, openErsSessions }) => {
+        metrics.redisDataLost.inc();
+        logger.error(
+          { event: 'redis-data-lost', sessions, openErsSessions },
+          `Redis came back empty: ${sessions} sessions and ${openErsSessions} open e-RS sessions lost; those e-RS sessions stay open until e-RS times them out`,
+        );
+      },
+      onRefused: (error) => {
+        // Redis was unreachable at start-up and nothing has been stored since: stopping loses nothing.
+        logger.fatal({ event: error.code }, error.message);
+        logger.flush();
+        process.exit(1);
+      },
+      onCheckFailed: (error) =>
+        logger.debug({ event: 'redis-persistence-check-failed', err: String(error) }, 'Redis persistence check failed; retried on reconnect'),
+    },
+  });
+  redis.once('end', () => check.close());
+  await check.start();
 }
 
 const STARTUP_WAIT_MS = 5_000;
@@ -74,8 +139,9 @@ class StoreLifecycle implements OnApplicationShutdown {
 }
 
 @Module({
+  imports: [MetricsModule],
   providers: [
-    { provide: SessionStore, useFactory: createSessionStore, inject: [GatewayConfig, GatewayLogger] },
+    { provide: SessionStore, useFactory: createSessionStore, inject: [GatewayConfig, GatewayLogger, GatewayMetrics] },
     StoreLifecycle,
   ],
   exports: [SessionStore],

@@ -553,6 +553,15 @@ export class RedisSessionStore implements SessionStore {
     await this.guard(() => this.redis.ping());
   }
 
+  /**
+   * Live sessions and pending closes, from the two indexes' sizes (O(1)): what a Redis that comes
+   * back empty would lose (`RedisPersistenceCheck` reads it every few seconds).
+   */
+  async counts(): Promise<{ sessions: number; pendingCloses: number }> {
+    const [sessions, pendingCloses] = strings(await this.run('ersgwCounts', [this.key('X'), this.key('D')]), 3);
+    return { sessions: Number(sessions), pendingCloses: Number(pendingCloses) };
+  }
+
   async stats(): Promise<StoreStats> {
     const [sessions, pendingCloses, now] = strings(await this.run('ersgwCounts', [this.key('X'), this.key('D')]), 3);
     // Not on a request path: a SCAN over the in-flight sets is acceptable here.
