@@ -120,6 +120,8 @@ export class RedisConfig {
   readonly sentinels!: readonly HostPort[] | null;
   readonly sentinelName!: string | null;
   readonly clusterNodes!: readonly HostPort[] | null;
+  /** Replicas that must hold a write that matters before it is answered (`WAIT`); 0: none. */
+  readonly minReplicasAck!: number;
 
   constructor(fields: Omit<Fields<RedisConfig>, 'mode'>) {
     Object.assign(this, fields);
@@ -145,6 +147,7 @@ export class RedisConfig {
       sentinels: this.sentinels,
       sentinelName: this.sentinelName,
       clusterNodes: this.clusterNodes,
+      minReplicasAck: this.minReplicasAck,
     };
   }
 

@@ -68,6 +68,8 @@ export const ENV_FORMATS = {
   REDIS_SENTINELS: hostPortList,
   REDIS_SENTINEL_NAME: sentinelName,
   REDIS_CLUSTER_NODES: hostPortList,
+  // Replicas that must hold a login, logout or queued close before it is answered (WAIT; README).
+  REDIS_MIN_REPLICAS_ACK: integer(0, 16),
   SESSION_KEYS: sessionKeys,
   SESSION_IDLE_TIMEOUT_S: integer(1, MAX_TIMER_S),
   SESSION_ABSOLUTE_TIMEOUT_S: integer(1, MAX_TIMER_S),
@@ -134,6 +136,7 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.REDIS_SENTINELS) REDIS_SENTINELS?: string;
   @IsOptional() @Env(ENV_FORMATS.REDIS_SENTINEL_NAME) REDIS_SENTINEL_NAME?: string;
   @IsOptional() @Env(ENV_FORMATS.REDIS_CLUSTER_NODES) REDIS_CLUSTER_NODES?: string;
+  @IsOptional() @Env(ENV_FORMATS.REDIS_MIN_REPLICAS_ACK) REDIS_MIN_REPLICAS_ACK?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_KEYS) SESSION_KEYS?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_IDLE_TIMEOUT_S) SESSION_IDLE_TIMEOUT_S?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_ABSOLUTE_TIMEOUT_S) SESSION_ABSOLUTE_TIMEOUT_S?: string;
@@ -181,6 +184,7 @@ export const GATEWAY_VARIABLES = [
   'REDIS_SENTINELS',
   'REDIS_SENTINEL_NAME',
   'REDIS_CLUSTER_NODES',
+  'REDIS_MIN_REPLICAS_ACK',
   'SESSION_KEYS',
   'SESSION_IDLE_TIMEOUT_S',
   'SESSION_ABSOLUTE_TIMEOUT_S',

@@ -388,6 +388,16 @@ describe('loadGatewayConfig: SESSION_STORE and Redis', () => {
     expect(redis.mode).toBe('sentinel');
   });
 
+  it('waits for one replica by default with Sentinel, for none standalone, as many as REDIS_MIN_REPLICAS_ACK says', () => {
+    const sentinel = { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'mymaster' };
+    expect(load(sentinel).store.redis.minReplicasAck).toBe(1);
+    expect(load({}).store.redis.minReplicasAck).toBe(0);
+    expect(load({ ...sentinel, REDIS_MIN_REPLICAS_ACK: '0' }).store.redis.minReplicasAck).toBe(0);
+    expect(load({ REDIS_MIN_REPLICAS_ACK: '2' }).store.redis.minReplicasAck).toBe(2);
+    expect(problemWith({ REDIS_MIN_REPLICAS_ACK: 'one' })).toBe('REDIS_MIN_REPLICAS_ACK: expected an integer from 0 to 16, got "one"');
+    expect(problemWith({ REDIS_MIN_REPLICAS_ACK: '17' })).toBe('REDIS_MIN_REPLICAS_ACK: expected an integer from 0 to 16 (out of range), got "17"');
+  });
+
   it('reads cluster nodes', () => {
     const redis = load({ REDIS_CLUSTER_NODES: 'redis_node_1:7000,redis-node-2:7001' }).store.redis;
     expect(redis.clusterNodes).toEqual([

@@ -196,6 +196,8 @@ export function loadGatewayConfig(
         sentinels,
         sentinelName: sentinelNameValue,
         clusterNodes,
+        // With Sentinel a failover must not undo an answered write: one replica holds it first.
+        minReplicasAck: value('REDIS_MIN_REPLICAS_ACK') ?? (sentinels === null ? 0 : 1),
       }),
       sessionKeys: required(keys),
       sessionKeysGenerated: keysGenerated,
