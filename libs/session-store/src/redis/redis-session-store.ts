@@ -20,7 +20,7 @@ import type {
   UpstreamSecrets,
 } from '../session-store.port';
 import { DecryptedKeyMemo } from './decrypted-key-memo';
-import type { RedisConnection } from './redis-connection';
+import { type RedisConnection, waitForRedisReady } from './redis-connection';
 import { SCRIPTS, type ScriptDefinition, type ScriptName, beginCallScript } from './scripts/session-scripts';
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
@@ -85,6 +85,8 @@ const UNREADABLE_CLOSE_RETRY_MS = 60_000;
  * a session hash stays a listpack (see the layout in `scripts/session-scripts.ts`).
  */
 const BLOB_PIECE_BYTES = 64;
+/** How long the writes of a fresh start wait for the acknowledged connection to be up. */
+const ACKED_FIRST_READY_MS = 1000;
 /** `maxCallsPerSession` when none is given. */
 const UNLIMITED_CALLS = 1_000_000_000;
 
@@ -186,6 +188,8 @@ export class RedisSessionStore implements SessionStore {
   private readonly ackedRedis: RedisConnection;
   private readonly ackedScripts: Record<ScriptName, ScriptCall>;
   private readonly ackedBufferScripts: Record<ScriptName, ScriptCall>;
+  /** Settles once the acknowledged connection first is ready (or gave up): the writes of a fresh start wait for it. */
+  private readonly ackedFirstReady: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -217,6 +221,7 @@ export class RedisSessionStore implements SessionStore {
       this.ackedRedis = redis instanceof Redis ? redis.duplicate() : redis.duplicate();
       // The main connection reports the same outages; this one's errors fail its own commands.
       this.ackedRedis.on('error', () => undefined);
+      this.ackedFirstReady = waitForRedisReady(this.ackedRedis, ACKED_FIRST_READY_MS).catch(() => undefined);
       [this.ackedScripts, this.ackedBufferScripts] = defineScripts(this.ackedRedis);
     } else {
       this.ackedRedis = redis;
@@ -503,6 +508,7 @@ export class RedisSessionStore implements SessionStore {
 
   async claimCloses(limit: number, leaseMs: number): Promise<ClaimedClose[]> {
     if (limit <= 0) return [];
+    await this.ackedFirstReady;
     const reply = await this.guard(() =>
       this.ackedBufferScripts.ersgwClaimCloses(this.key('D'), this.prefix, Math.floor(limit), Math.floor(leaseMs), this.pollDelayMs, CLAIM_SCAN_FACTOR),
     );
@@ -521,6 +527,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async claimClose(upstreamId: string, leaseMs: number): Promise<ClaimCloseResult> {
+    await this.ackedFirstReady;
     const reply = await this.guard(() =>
       this.ackedBufferScripts.ersgwClaimClose(this.key('D'), this.key('U', upstreamId), this.key('F', upstreamId), upstreamId, Math.floor(leaseMs)),
     );
@@ -610,6 +617,7 @@ export class RedisSessionStore implements SessionStore {
    * EVAL after NOSCRIPT is covered too).
    */
   private async runAcked(name: ScriptName, args: ScriptArg[]): Promise<ScriptReply> {
+    await this.ackedFirstReady;
     const reply = await this.guard(() => this.ackedScripts[name](...args));
     await this.acknowledged();
     return reply;
