@@ -25,6 +25,8 @@ export interface StartRedisOptions {
   args?: string[];
   /** How long to wait for PING after spawning (default 10 s). */
   readyTimeoutMs?: number;
+  /** This port instead of a free one (a node started again where it was, e.g. after a kill -9). */
+  port?: number;
 }
 
 export const REDIS_NOT_FOUND =
@@ -79,7 +81,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   // The free port can be taken between probing and binding: try a few.
   let lastError: unknown;
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
-    port = await freePort();
+    port = options.port ?? (await freePort());
     try {
       child = await spawnOn(port);
     } catch (error) {

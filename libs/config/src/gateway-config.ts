@@ -129,6 +129,8 @@ export class RedisConfig {
    * no`, an eviction policy); false: refuse to start (`REDIS_ALLOW_VOLATILE`).
    */
   readonly allowVolatile!: boolean;
+  /** Replicas that must hold a write that matters before it is answered (`WAIT`); 0: none. */
+  readonly minReplicasAck!: number;
 
   constructor(fields: Omit<Fields<RedisConfig>, 'mode'>) {
     Object.assign(this, fields);
@@ -155,6 +157,7 @@ export class RedisConfig {
       sentinelName: this.sentinelName,
       clusterNodes: this.clusterNodes,
       allowVolatile: this.allowVolatile,
+      minReplicasAck: this.minReplicasAck,
     };
   }
 

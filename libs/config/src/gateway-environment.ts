@@ -70,6 +70,8 @@ export const ENV_FORMATS = {
   REDIS_CLUSTER_NODES: hostPortList,
   // Not in CONTRACT.md §1: accept a Redis that cannot keep sessions (README, Operations).
   REDIS_ALLOW_VOLATILE: boolean,
+  // Replicas that must hold a login, logout or queued close before it is answered (WAIT; README).
+  REDIS_MIN_REPLICAS_ACK: integer(0, 16),
   SESSION_KEYS: sessionKeys,
   SESSION_IDLE_TIMEOUT_S: integer(1, MAX_TIMER_S),
   SESSION_ABSOLUTE_TIMEOUT_S: integer(1, MAX_TIMER_S),
@@ -141,6 +143,7 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.REDIS_SENTINEL_NAME) REDIS_SENTINEL_NAME?: string;
   @IsOptional() @Env(ENV_FORMATS.REDIS_CLUSTER_NODES) REDIS_CLUSTER_NODES?: string;
   @IsOptional() @Env(ENV_FORMATS.REDIS_ALLOW_VOLATILE) REDIS_ALLOW_VOLATILE?: string;
+  @IsOptional() @Env(ENV_FORMATS.REDIS_MIN_REPLICAS_ACK) REDIS_MIN_REPLICAS_ACK?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_KEYS) SESSION_KEYS?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_IDLE_TIMEOUT_S) SESSION_IDLE_TIMEOUT_S?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_ABSOLUTE_TIMEOUT_S) SESSION_ABSOLUTE_TIMEOUT_S?: string;
@@ -191,6 +194,7 @@ export const GATEWAY_VARIABLES = [
   'REDIS_SENTINEL_NAME',
   'REDIS_CLUSTER_NODES',
   'REDIS_ALLOW_VOLATILE',
+  'REDIS_MIN_REPLICAS_ACK',
   'SESSION_KEYS',
   'SESSION_IDLE_TIMEOUT_S',
   'SESSION_ABSOLUTE_TIMEOUT_S',

@@ -427,6 +427,16 @@ describe('loadGatewayConfig: SESSION_STORE and Redis', () => {
     );
   });
 
+  it('waits for one replica by default with Sentinel, for none standalone, as many as REDIS_MIN_REPLICAS_ACK says', () => {
+    const sentinel = { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'mymaster' };
+    expect(load(sentinel).store.redis.minReplicasAck).toBe(1);
+    expect(load({}).store.redis.minReplicasAck).toBe(0);
+    expect(load({ ...sentinel, REDIS_MIN_REPLICAS_ACK: '0' }).store.redis.minReplicasAck).toBe(0);
+    expect(load({ REDIS_MIN_REPLICAS_ACK: '2' }).store.redis.minReplicasAck).toBe(2);
+    expect(problemWith({ REDIS_MIN_REPLICAS_ACK: 'one' })).toBe('REDIS_MIN_REPLICAS_ACK: expected an integer from 0 to 16, got "one"');
+    expect(problemWith({ REDIS_MIN_REPLICAS_ACK: '17' })).toBe('REDIS_MIN_REPLICAS_ACK: expected an integer from 0 to 16 (out of range), got "17"');
+  });
+
   it.each([
     [{ REDIS_SENTINELS: 's1:26379' }, 'REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the Sentinel master name)'],
     [{ REDIS_SENTINEL_NAME: 'mymaster' }, 'REDIS_SENTINELS: required when REDIS_SENTINEL_NAME is set (host:port,... of the Sentinels)'],

@@ -217,6 +217,8 @@ export function loadGatewayConfig(
         sentinelName: sentinelNameValue,
         clusterNodes,
         allowVolatile: value('REDIS_ALLOW_VOLATILE') ?? false,
+        // With Sentinel a failover must not undo an answered write: one replica holds it first.
+        minReplicasAck: value('REDIS_MIN_REPLICAS_ACK') ?? (sentinels === null ? 0 : 1),
       }),
       sessionKeys: required(keys),
       sessionKeysGenerated: keysGenerated,

@@ -91,6 +91,20 @@ describe('SessionService', () => {
     expect(ers.calls).toEqual(['A001 pro-xapi-session_1', 'A003 pro-xapi-session_1']);
   });
 
+  it('an A003 whose completion meets a store outage (a failover) is completed when the store is back, not sent again', async () => {
+    const { upstreamId } = await store.queueClose({ sessionKey: 'pro-xapi-session_9', ssoToken: TOKEN }, 'logout');
+    const complete = store.completeClose.bind(store);
+    let failures = 2;
+    store.completeClose = async (id: string): Promise<void> => {
+      if (failures-- > 0) throw new StoreUnavailableError();
+      await complete(id);
+    };
+    await closes.closeNow(upstreamId, 2000);
+    expect(ers.calls).toEqual(['A003 pro-xapi-session_9']);
+    expect(failures).toBe(-1);
+    expect(await store.claimClose(upstreamId, 1000)).toEqual({ status: 'done' });
+  });
+
   it('a role switch is A003 of the old session, then A001, then A002, with a new cookie each step', async () => {
     const login = await sessions.login(TOKEN, null, ADDRESS);
     const first = await sessions.chooseRole(login, CLINICIAN, ADDRESS);

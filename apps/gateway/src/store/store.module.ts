@@ -58,6 +58,7 @@ export async function createSessionStore(
     ...options,
     ownsConnection: true,
     keyCacheSize: config.store.keyCacheSize,
+    minReplicasAck: config.store.redis.minReplicasAck,
     // Once per record: the record is dropped, so the cookie that led to it is plain no-session from then on.
     onTampered: (upstreamId: string) =>
       logger.error(

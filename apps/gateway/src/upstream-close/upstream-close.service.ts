@@ -23,6 +23,7 @@ const SWEEP_BATCH = 20;
 const MAX_ATTEMPTS = 60;
 const MAX_BACKOFF_MS = 60_000;
 const WAIT_STEP_MS = 100;
+const COMPLETE_RETRY_MS = 250;
 
 /**
  * Closes e-RS sessions (A003) that the gateway has finished with, exactly once each, never while
@@ -148,12 +149,29 @@ export class UpstreamCloseService implements OnApplicationBootstrap, BeforeAppli
     }
   }
 
+  /**
+   * The A003 went out: the close is completed, retried through a store outage (a failover) while
+   * its claim holds, since a close left claimed is sent a second time once its lease runs out.
+   */
+  private async recordSent(upstreamId: string): Promise<void> {
+    const deadline = Date.now() + this.claimLeaseMs / 2;
+    for (;;) {
+      try {
+        await this.store.completeClose(upstreamId);
+        return;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || Date.now() > deadline) throw error;
+        await sleep(COMPLETE_RETRY_MS);
+      }
+    }
+  }
+
   private async send(close: ClaimedClose): Promise<'closed' | 'retry'> {
     const started = process.hrtime.bigint();
     try {
       const result = await this.ers.deleteSession(close.sessionKey);
       this.metrics.upstreamDuration.observe({ operation: 'A003' }, elapsedSeconds(started));
-      await this.store.completeClose(close.upstreamId);
+      await this.recordSent(close.upstreamId);
       this.metrics.upstreamCloses.inc({ result });
       this.logger.info(
         { event: 'upstream-closed', upstream: close.upstreamId, reason: close.reason, result },

@@ -41,6 +41,19 @@ describe('createRedisConnection', () => {
     }
   });
 
+  it('with Sentinel: asks for the primary, follows a failover at once, and reconnects on READONLY', () => {
+    const redis = createRedisConnection({ sentinels: [{ host: '127.0.0.1', port: 1 }], sentinelName: 'm' }) as Redis;
+    try {
+      expect(redis.options.role).toBe('master');
+      expect(redis.options.failoverDetector).toBe(true);
+      const reconnect = redis.options.reconnectOnError;
+      expect(reconnect?.(new Error("READONLY You can't write against a read only replica."))).toBe(1);
+      expect(reconnect?.(new Error('ERR something else'))).toBe(false);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('takes its timeouts from the options', () => {
     const redis = createRedisConnection({ url: server.url, commandTimeoutMs: 300, connectTimeoutMs: 400 }) as Redis;
     try {

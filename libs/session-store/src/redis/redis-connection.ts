@@ -55,6 +55,9 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     keepAlive: 10_000,
     // Never give up: capped backoff so the store comes back on its own when Redis does.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+    // A primary turned replica under us answers READONLY: reconnect (through the sentinels, to the
+    // new primary) and fail this command rather than resend it (1, not 2).
+    reconnectOnError: (error: Error) => (/\bREADONLY\b/.test(error.message) ? 1 : false),
   };
 
   let connection: RedisConnection;
@@ -71,6 +74,11 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
       ...common,
       sentinels: options.sentinels,
       name: options.sentinelName,
+      role: 'master',
+      // Subscribes to the sentinels' +switch-master and reconnects at once: without it the
+      // connection stayed on the demoted primary until Sentinel turned it into a replica (about
+      // 10 s of writes lost on its resync; docs/design.md, Sentinel).
+      failoverDetector: true,
       sentinelRetryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
     });
   } else if (options.url) {

@@ -1,5 +1,5 @@
 import { createHash, hash, randomBytes } from 'node:crypto';
-import { Command } from 'ioredis';
+import { Command, Redis } from 'ioredis';
 import { type OpenResult, SessionCipher } from '../cipher/session-cipher';
 import { StoreUnavailableError } from '../errors';
 import type { SessionStoreOptions } from '../session-store.options';
@@ -20,7 +20,7 @@ import type {
   UpstreamSecrets,
 } from '../session-store.port';
 import { DecryptedKeyMemo } from './decrypted-key-memo';
-import type { RedisConnection } from './redis-connection';
+import { type RedisConnection, waitForRedisReady } from './redis-connection';
 import { SCRIPTS, type ScriptDefinition, type ScriptName, beginCallScript } from './scripts/session-scripts';
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
@@ -50,6 +50,15 @@ export interface RedisSessionStoreOptions extends SessionStoreOptions {
    * has been dropped and was answered as no session. Only the store's own upstream id is given.
    */
   onTampered?: (upstreamId: string) => void;
+  /**
+   * Replicas that must hold a write that matters (a session created or moved, a logout, a close
+   * queued, claimed or completed) before it counts as done: `WAIT` after it, and fewer
+   * acknowledgements within `replicaAckTimeoutMs` fail it as `StoreUnavailableError`. A failover
+   * then cannot undo what the gateway answered (docs/design.md, Sentinel). 0 (the default): no wait.
+   */
+  minReplicasAck?: number;
+  /** How long such a write waits for its replicas (default 500 ms; below the command timeout). */
+  replicaAckTimeoutMs?: number;
 }
 
 const DEFAULT_PREFIX = 'ersgw:';
@@ -76,6 +85,8 @@ const UNREADABLE_CLOSE_RETRY_MS = 60_000;
  * a session hash stays a listpack (see the layout in `scripts/session-scripts.ts`).
  */
 const BLOB_PIECE_BYTES = 64;
+/** How long the writes of a fresh start wait for the acknowledged connection to be up. */
+const ACKED_FIRST_READY_MS = 1000;
 /** `maxCallsPerSession` when none is given. */
 const UNLIMITED_CALLS = 1_000_000_000;
 
@@ -168,6 +179,17 @@ export class RedisSessionStore implements SessionStore {
   private readonly sessionKeyPrefix: string;
   private endBatch: EndCallBatch | null = null;
   private readonly keyMemo: DecryptedKeyMemo | null;
+  private readonly minReplicasAck: number;
+  private readonly replicaAckTimeoutMs: number;
+  /**
+   * The writes that matter, on a connection of their own when they wait for replicas: `WAIT`
+   * blocks its connection, and a replica that does not answer must not stall the hot path too.
+   */
+  private readonly ackedRedis: RedisConnection;
+  private readonly ackedScripts: Record<ScriptName, ScriptCall>;
+  private readonly ackedBufferScripts: Record<ScriptName, ScriptCall>;
+  /** Settles once the acknowledged connection first is ready (or gave up): the writes of a fresh start wait for it. */
+  private readonly ackedFirstReady: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -191,17 +213,20 @@ export class RedisSessionStore implements SessionStore {
     this.endCallsSha = createHash('sha1').update(SCRIPTS.ersgwEndCalls.lua).digest('hex');
     const memoSize = options.keyCacheSize ?? 0;
     this.keyMemo = memoSize > 0 ? new DecryptedKeyMemo(memoSize, options.idleTimeoutMs) : null;
-    const scripts: Partial<Record<ScriptName, ScriptCall>> = {};
-    const bufferScripts: Partial<Record<ScriptName, ScriptCall>> = {};
-    for (const [name, def] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
-      // defineCommand sends EVALSHA and falls back to EVAL when Redis lost its script cache.
-      redis.defineCommand(name, def);
-      scripts[name] = method(redis, name);
-      bufferScripts[name] = method(redis, `${name}Buffer`);
-    }
-    this.scripts = scripts as Record<ScriptName, ScriptCall>;
-    this.bufferScripts = bufferScripts as Record<ScriptName, ScriptCall>;
+    this.minReplicasAck = options.minReplicasAck ?? 0;
+    this.replicaAckTimeoutMs = options.replicaAckTimeoutMs ?? 500;
+    [this.scripts, this.bufferScripts] = defineScripts(redis);
     this.evalBuffer = method(redis, 'evalBuffer');
+    if (this.minReplicasAck > 0) {
+      this.ackedRedis = redis instanceof Redis ? redis.duplicate() : redis.duplicate();
+      // The main connection reports the same outages; this one's errors fail its own commands.
+      this.ackedRedis.on('error', () => undefined);
+      this.ackedFirstReady = waitForRedisReady(this.ackedRedis, ACKED_FIRST_READY_MS).catch(() => undefined);
+      [this.ackedScripts, this.ackedBufferScripts] = defineScripts(this.ackedRedis);
+    } else {
+      this.ackedRedis = redis;
+      [this.ackedScripts, this.ackedBufferScripts] = [this.scripts, this.bufferScripts];
+    }
   }
 
   async create(sessionId: string, init: NewGatewaySession): Promise<GatewaySession> {
@@ -213,7 +238,7 @@ export class RedisSessionStore implements SessionStore {
     const created = init.absoluteExpiresAtMs === undefined ? await this.redisNowMs() : null;
     const ae = String(created === null ? Math.floor(init.absoluteExpiresAtMs as number) : created + this.options.absoluteTimeoutMs);
     const r = init.role ? '1' : '0';
-    const reply = await this.run('ersgwCreate', [
+    const reply = await this.runAcked('ersgwCreate', [
       this.key('S', h),
       this.prefix,
       this.options.idleTimeoutMs,
@@ -415,7 +440,7 @@ export class RedisSessionStore implements SessionStore {
     }
     const next: Profile = { ...profile(opened.plaintext), role };
     const newH = hashSessionId(newSessionId);
-    const reply = await this.run('ersgwCommitRole', [
+    const reply = await this.runAcked('ersgwCommitRole', [
       this.key('S', oldH),
       this.key('S', newH),
       this.key('F', upstreamId),
@@ -449,7 +474,7 @@ export class RedisSessionStore implements SessionStore {
 
   async end(sessionId: string, reason: EndReason): Promise<EndedSession | null> {
     const h = hashSessionId(sessionId);
-    const reply = await this.run('ersgwEnd', [this.key('S', h), this.prefix, h, reason, this.markRetentionMs, this.retentionMs]);
+    const reply = await this.runAcked('ersgwEnd', [this.key('S', h), this.prefix, h, reason, this.markRetentionMs, this.retentionMs]);
     if (reply === null) return null;
     const [upstreamId, why] = strings(reply, 2);
     this.keyMemo?.forget(upstreamId);
@@ -458,7 +483,7 @@ export class RedisSessionStore implements SessionStore {
 
   async queueClose(upstream: UpstreamSecrets, reason: EndReason): Promise<EndedSession> {
     const upstreamId = newUpstreamId();
-    await this.run('ersgwQueueClose', [
+    await this.runAcked('ersgwQueueClose', [
       this.key('U', upstreamId),
       this.key('D'),
       upstreamId,
@@ -483,16 +508,15 @@ export class RedisSessionStore implements SessionStore {
 
   async claimCloses(limit: number, leaseMs: number): Promise<ClaimedClose[]> {
     if (limit <= 0) return [];
-    const reply = await this.runBuffer('ersgwClaimCloses', [
-      this.key('D'),
-      this.prefix,
-      Math.floor(limit),
-      Math.floor(leaseMs),
-      this.pollDelayMs,
-      CLAIM_SCAN_FACTOR,
-    ]);
+    await this.ackedFirstReady;
+    const reply = await this.guard(() =>
+      this.ackedBufferScripts.ersgwClaimCloses(this.key('D'), this.prefix, Math.floor(limit), Math.floor(leaseMs), this.pollDelayMs, CLAIM_SCAN_FACTOR),
+    );
+    const found = rows(reply);
+    // Polled often: only a claim that took something waits for the replicas.
+    if (found.length > 0) await this.acknowledgedClaims(found.map((row) => text(rows(row)[0])));
     const claimed: ClaimedClose[] = [];
-    for (const row of rows(reply)) {
+    for (const row of found) {
       // {u, why, n, h, ae, r, key pieces…}
       const list = rows(row);
       const binding = { h: text(list[3]), ae: text(list[4]), r: text(list[5]) };
@@ -503,13 +527,11 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async claimClose(upstreamId: string, leaseMs: number): Promise<ClaimCloseResult> {
-    const reply = await this.runBuffer('ersgwClaimClose', [
-      this.key('D'),
-      this.key('U', upstreamId),
-      this.key('F', upstreamId),
-      upstreamId,
-      Math.floor(leaseMs),
-    ]);
+    await this.ackedFirstReady;
+    const reply = await this.guard(() =>
+      this.ackedBufferScripts.ersgwClaimClose(this.key('D'), this.key('U', upstreamId), this.key('F', upstreamId), upstreamId, Math.floor(leaseMs)),
+    );
+    if (Array.isArray(reply)) await this.acknowledgedClaims([upstreamId]);
     if (reply === 0) return { status: 'done' };
     if (reply === 1) return { status: 'claimed-elsewhere' };
     if (reply === 2) return { status: 'in-flight' };
@@ -523,7 +545,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async completeClose(upstreamId: string): Promise<void> {
-    await this.run('ersgwCompleteClose', [this.key('U', upstreamId), this.key('D'), this.key('F', upstreamId), upstreamId]);
+    await this.runAcked('ersgwCompleteClose', [this.key('U', upstreamId), this.key('D'), this.key('F', upstreamId), upstreamId]);
   }
 
   async releaseClose(upstreamId: string, retryInMs: number): Promise<void> {
@@ -583,13 +605,9 @@ export class RedisSessionStore implements SessionStore {
     const pending = this.endBatch?.done.catch(() => undefined);
     this.flushEnds();
     await pending;
-    if (!this.ownsConnection) return;
-    try {
-      await this.redis.quit();
-    } catch {
-      // QUIT cannot be sent while Redis is unreachable; dropping the socket is all that is left.
-      this.redis.disconnect();
-    }
+    // The acknowledged connection is the store's own, whoever owns the main one.
+    if (this.ackedRedis !== this.redis) await quit(this.ackedRedis);
+    if (this.ownsConnection) await quit(this.redis);
   }
 
   private key(kind: 'S' | 'U' | 'F' | 'T' | 'L', id: string): string;
@@ -600,6 +618,44 @@ export class RedisSessionStore implements SessionStore {
 
   private async run(name: ScriptName, args: ScriptArg[]): Promise<ScriptReply> {
     return this.guard(() => this.scripts[name](...args));
+  }
+
+  /**
+   * A write that matters: on the acknowledged connection, then `WAIT`, which counts the replicas
+   * holding every write of that connection so far (sent after the reply, so a script resent as
+   * EVAL after NOSCRIPT is covered too).
+   */
+  private async runAcked(name: ScriptName, args: ScriptArg[]): Promise<ScriptReply> {
+    await this.ackedFirstReady;
+    const reply = await this.guard(() => this.ackedScripts[name](...args));
+    await this.acknowledged();
+    return reply;
+  }
+
+  /**
+   * Claims are sent only once replicas hold them (or a failover could hand the same close to a
+   * second instance). Unacknowledged, they are released at once where they were made, so the
+   * closes are not held back for a whole lease; if the release is lost too, the lease ends it.
+   */
+  private async acknowledgedClaims(upstreamIds: string[]): Promise<void> {
+    try {
+      await this.acknowledged();
+    } catch (error) {
+      const release = (id: string): Promise<unknown> => this.ackedScripts.ersgwReleaseClose(this.key('D'), this.key('U', id), id, 0);
+      await Promise.all(upstreamIds.map((id) => release(id).catch(() => undefined)));
+      throw error;
+    }
+  }
+
+  /** Every write of the acknowledged connection so far is held by `minReplicasAck` replicas, or this throws. */
+  private async acknowledged(): Promise<void> {
+    if (this.minReplicasAck === 0) return;
+    const replicas = await this.guard(() => this.ackedRedis.wait(this.minReplicasAck, this.replicaAckTimeoutMs));
+    if (replicas < this.minReplicasAck) {
+      throw new StoreUnavailableError(
+        `the session store's write was held by ${replicas} of ${this.minReplicasAck} replicas after ${this.replicaAckTimeoutMs} ms`,
+      );
+    }
   }
 
   /** For scripts whose reply carries blob pieces: bulk strings come back as Buffers. */
@@ -787,6 +843,28 @@ function blobOf(record: Record<string, Buffer>, f: 'k' | 'p'): Buffer | null {
     parts.push(piece);
   }
   return Buffer.concat(parts);
+}
+
+/** Defines the store's scripts on a connection: their methods with string and with Buffer replies. */
+function defineScripts(redis: RedisConnection): [Record<ScriptName, ScriptCall>, Record<ScriptName, ScriptCall>] {
+  const scripts: Partial<Record<ScriptName, ScriptCall>> = {};
+  const bufferScripts: Partial<Record<ScriptName, ScriptCall>> = {};
+  for (const [name, def] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
+    // defineCommand sends EVALSHA and falls back to EVAL when Redis lost its script cache.
+    redis.defineCommand(name, def);
+    scripts[name] = method(redis, name);
+    bufferScripts[name] = method(redis, `${name}Buffer`);
+  }
+  return [scripts as Record<ScriptName, ScriptCall>, bufferScripts as Record<ScriptName, ScriptCall>];
+}
+
+async function quit(redis: RedisConnection): Promise<void> {
+  try {
+    await redis.quit();
+  } catch {
+    // QUIT cannot be sent while Redis is unreachable; dropping the socket is all that is left.
+    redis.disconnect();
+  }
 }
 
 /** A method ioredis adds at run time (defined commands, `<command>Buffer`), which its types do not list. */
