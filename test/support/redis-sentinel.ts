@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './processes';
-import { type RedisProcess, startRedis } from './redis-server';
+import { PERSISTENT_REDIS, type RedisProcess, startRedis } from './redis-server';
 import { waitFor } from './wait';
 
 export const SENTINEL_MASTER_NAME = 'ersgw';
@@ -156,7 +156,8 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
 
 /** A data node; on `port` when given (a restart), else on a free one. */
 async function startNode(args: string[], port?: number): Promise<DataNode> {
-  const server = await startRedis({ args, ...(port === undefined ? {} : { port }) });
+  // Persistent, as the gateway requires of Redis (README: Redis must persist).
+  const server = await startRedis({ args: [...PERSISTENT_REDIS, ...args], ...(port === undefined ? {} : { port }) });
   return { port: server.port, server };
 }
 

@@ -4,6 +4,9 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
+/** How the gateway needs Redis to run (README: Redis must persist), as docker-compose.yml runs it. */
+export const PERSISTENT_REDIS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
+
 export interface RedisProcess {
   readonly port: number;
   /** `redis://127.0.0.1:<port>` */

@@ -1,9 +1,8 @@
-import { type RedisProcess, startRedis } from '../support/redis-server';
+import { PERSISTENT_REDIS, type RedisProcess, startRedis } from '../support/redis-server';
 import { type GatewayProcess, type Sandbox, startGateway, startSandbox } from '../support/processes';
 import { SandboxControl } from '../support/sandbox-control';
 
 /** The settings `docker-compose.yml` runs Redis with, and the README asks for. */
-export const PERSISTENT_REDIS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
 
 export interface Deployment {
   redis: RedisProcess | null;

@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser';
 import { type GatewayProcess, type Sandbox, startGateway, startSandbox } from '../support/processes';
-import { type RedisProcess, startRedis } from '../support/redis-server';
+import { PERSISTENT_REDIS, type RedisProcess, startRedis } from '../support/redis-server';
 import { type Card, SandboxControl } from '../support/sandbox-control';
 import { sleep, waitFor } from '../support/wait';
-import { PERSISTENT_REDIS } from './cluster';
 
 /** The gateway's JSON log lines with this `event`. */
 function events(gateway: GatewayProcess, event: string): Record<string, unknown>[] {
