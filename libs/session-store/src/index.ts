@@ -11,3 +11,4 @@ export {
   type RedisConnectionOptions,
   type RedisNodeAddress,
 } from './redis/redis-connection';
+export { hashSessionId, hashUserId } from './hashed-ids';
