@@ -66,6 +66,10 @@ describe('per-user sessions', () => {
       expect((await kept.browser.session()).status).toBe(200);
       expect((await ersSession(kept.ers.sessionKey))?.a003Count).toBe(0);
     }
+    // Counted and logged like any end, with its own reason.
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    expect(metrics).toContain('ersgw_sessions_ended_total{reason="session-limit"} 1');
+    expect(env.gateways[0]!.lines.some((line) => line.includes('"session-ended"') && line.includes('"session-limit"'))).toBe(true);
   });
 
   const admin = async (method: string, path: string, token: string | null = ADMIN_TOKEN, base = ops) => {
