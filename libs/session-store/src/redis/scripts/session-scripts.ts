@@ -183,7 +183,7 @@ if old[1] then
   retire(ARGV[1], KEYS[1], ARGV[7], old[1], old[4], end_reason(old[2], old[3], now, 'relogin'), now, ARGV[9], ARGV[8])
 end
 redis.call('DEL', KEYS[1])
-local fields = {'u', ARGV[5], 'r', ARGV[6], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(c), 'ls', fmt(now), 'uh', ARGV[10]}
+local fields = {'u', ARGV[5], 'r', ARGV[6], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(c), 'ls', fmt(c), 'uh', ARGV[10]}
 put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 12))
 redis.call('HSET', KEYS[1], unpack(fields))
 -- Kept until long after its absolute expiry: the sweeper deletes it when it ends the session
