@@ -188,6 +188,22 @@ export const originList: EnvFormat<string[]> = {
   },
 };
 
+export const ADMIN_TOKEN_MIN_CHARS = 32;
+
+/**
+ * `ADMIN_TOKEN`: the admin API's bearer token, 32 to 512 visible ASCII characters (what an
+ * `Authorization: Bearer` header can carry unchanged), e.g. `openssl rand -base64 32`.
+ */
+export const adminToken: EnvFormat<string> = {
+  expected: `${ADMIN_TOKEN_MIN_CHARS} to 512 visible ASCII characters (make one with: openssl rand -base64 32)`,
+  secret: true,
+  parse(raw) {
+    if (raw.length < ADMIN_TOKEN_MIN_CHARS) return fail(`${raw.length} characters is too short to guess-proof an admin API`);
+    if (raw.length > 512 || !/^[\x21-\x7e]+$/.test(raw)) return fail();
+    return ok(raw);
+  },
+};
+
 export const SESSION_KEY_BYTES = 32;
 
 /**

@@ -205,6 +205,8 @@ export class SessionConfig {
   readonly absoluteTimeoutSeconds!: number;
   /** Proxied calls one session may have in flight (`MAX_CALLS_PER_SESSION`). */
   readonly maxCallsPerSession!: number;
+  /** Live sessions one user may hold; a new one ends the oldest past it (`MAX_SESSIONS_PER_USER`). Null: unlimited. */
+  readonly maxSessionsPerUser!: number | null;
 
   constructor(fields: Fields<SessionConfig>) {
     Object.assign(this, fields);
@@ -239,6 +241,25 @@ export class LoginThrottleConfig {
   }
 }
 
+/** The admin API on the operators' listener (README, Operations). */
+export class AdminConfig {
+  /** `ADMIN_TOKEN`, the bearer token; null: the admin API is off (its routes answer 404). */
+  readonly token!: string | null;
+
+  constructor(fields: Fields<AdminConfig>) {
+    Object.assign(this, fields);
+    Object.freeze(this);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { token: this.token === null ? null : REDACTED };
+  }
+
+  [inspect.custom](): Record<string, unknown> {
+    return this.toJSON();
+  }
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -260,6 +281,7 @@ export class GatewayConfig {
   readonly session!: SessionConfig;
   readonly cookie!: CookieConfig;
   readonly loginThrottle!: LoginThrottleConfig;
+  readonly admin!: AdminConfig;
   readonly log!: LogConfig;
 
   constructor(fields: Fields<GatewayConfig>) {

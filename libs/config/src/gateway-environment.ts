@@ -1,5 +1,6 @@
 import { IsDefined, IsOptional, ValidateBy, type ValidationArguments } from 'class-validator';
 import {
+  adminToken,
   boolean,
   cookieName,
   digits,
@@ -79,6 +80,9 @@ export const ENV_FORMATS = {
   // them again on every call (0: decrypt on every call). README, Configuration.
   SESSION_KEY_CACHE_SIZE: integer(0, 10_000_000),
   MAX_CALLS_PER_SESSION: integer(1, 10_000),
+  // Per-user sessions and the admin API (README, Configuration; docs/design.md, Per-user sessions).
+  MAX_SESSIONS_PER_USER: integer(1, 10_000),
+  ADMIN_TOKEN: adminToken,
   // Login throttling (README, Configuration): failed A001s per token, logins per client address.
   LOGIN_TOKEN_FAILURES: integer(1, 1_000_000),
   LOGIN_TOKEN_WINDOW_S: integer(1, MAX_TIMER_S),
@@ -149,6 +153,8 @@ export class GatewayEnvironment {
   @IsOptional() @Env(ENV_FORMATS.SESSION_ABSOLUTE_TIMEOUT_S) SESSION_ABSOLUTE_TIMEOUT_S?: string;
   @IsOptional() @Env(ENV_FORMATS.SESSION_KEY_CACHE_SIZE) SESSION_KEY_CACHE_SIZE?: string;
   @IsOptional() @Env(ENV_FORMATS.MAX_CALLS_PER_SESSION) MAX_CALLS_PER_SESSION?: string;
+  @IsOptional() @Env(ENV_FORMATS.MAX_SESSIONS_PER_USER) MAX_SESSIONS_PER_USER?: string;
+  @IsOptional() @Env(ENV_FORMATS.ADMIN_TOKEN) ADMIN_TOKEN?: string;
   @IsOptional() @Env(ENV_FORMATS.LOGIN_TOKEN_FAILURES) LOGIN_TOKEN_FAILURES?: string;
   @IsOptional() @Env(ENV_FORMATS.LOGIN_TOKEN_WINDOW_S) LOGIN_TOKEN_WINDOW_S?: string;
   @IsOptional() @Env(ENV_FORMATS.LOGIN_ADDRESS_LIMIT) LOGIN_ADDRESS_LIMIT?: string;
@@ -200,6 +206,8 @@ export const GATEWAY_VARIABLES = [
   'SESSION_ABSOLUTE_TIMEOUT_S',
   'SESSION_KEY_CACHE_SIZE',
   'MAX_CALLS_PER_SESSION',
+  'MAX_SESSIONS_PER_USER',
+  'ADMIN_TOKEN',
   'LOGIN_TOKEN_FAILURES',
   'LOGIN_TOKEN_WINDOW_S',
   'LOGIN_ADDRESS_LIMIT',

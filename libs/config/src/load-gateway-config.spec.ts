@@ -94,7 +94,8 @@ describe('loadGatewayConfig: defaults', () => {
     expect(config.store.sessionKeys).toEqual([KEY_A]);
     expect(config.store.sessionKeysGenerated).toBe(false);
     expect(config.store.keyCacheSize).toBe(50_000);
-    expect(config.session).toMatchObject({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 43_200, maxCallsPerSession: 32 });
+    expect(config.session).toMatchObject({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 43_200, maxCallsPerSession: 32, maxSessionsPerUser: null });
+    expect(config.admin.token).toBeNull();
     expect(config.loginThrottle).toMatchObject({ tokenFailures: 5, tokenWindowSeconds: 900, addressLimit: 300, addressWindowSeconds: 60 });
     expect(config.cookie).toMatchObject({ name: '__Host-ers-session', secure: true });
     expect(config.log.level).toBe('info');
@@ -298,6 +299,8 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['OPS_PORT', '0', (c: ReturnType<typeof load>) => c.http.opsPort, 0],
     ['OPS_HOST', '10.0.0.5', (c: ReturnType<typeof load>) => c.http.opsHost, '10.0.0.5'],
     ['MAX_CALLS_PER_SESSION', '4', (c: ReturnType<typeof load>) => c.session.maxCallsPerSession, 4],
+    ['MAX_SESSIONS_PER_USER', '1', (c: ReturnType<typeof load>) => c.session.maxSessionsPerUser, 1],
+    ['MAX_SESSIONS_PER_USER', '5', (c: ReturnType<typeof load>) => c.session.maxSessionsPerUser, 5],
     ['LOGIN_TOKEN_FAILURES', '10', (c: ReturnType<typeof load>) => c.loginThrottle.tokenFailures, 10],
     ['LOGIN_TOKEN_WINDOW_S', '60', (c: ReturnType<typeof load>) => c.loginThrottle.tokenWindowSeconds, 60],
     ['LOGIN_ADDRESS_LIMIT', '1000', (c: ReturnType<typeof load>) => c.loginThrottle.addressLimit, 1000],
@@ -325,6 +328,8 @@ describe('loadGatewayConfig: timeouts and limits', () => {
     ['MAX_BODY_BYTES', '0', 'MAX_BODY_BYTES: expected an integer >= 1 (out of range), got "0"'],
     ['MAX_BODY_BYTES', '10MB', 'MAX_BODY_BYTES: expected an integer >= 1, got "10MB"'],
     ['MAX_CALLS_PER_SESSION', '0', 'MAX_CALLS_PER_SESSION: expected an integer from 1 to 10000 (out of range), got "0"'],
+    ['MAX_SESSIONS_PER_USER', '0', 'MAX_SESSIONS_PER_USER: expected an integer from 1 to 10000 (out of range), got "0"'],
+    ['MAX_SESSIONS_PER_USER', 'unlimited', 'MAX_SESSIONS_PER_USER: expected an integer from 1 to 10000, got "unlimited"'],
     ['HEADERS_TIMEOUT_MS', '10s', 'HEADERS_TIMEOUT_MS: expected an integer from 1 to 2147483647, got "10s"'],
     ['DRAIN_GRACE_MS', '-1', 'DRAIN_GRACE_MS: expected an integer from 0 to 2147483647, got "-1"'],
     ['DRAIN_GRACE_MS', '5s', 'DRAIN_GRACE_MS: expected an integer from 0 to 2147483647, got "5s"'],
@@ -496,6 +501,32 @@ describe('loadGatewayConfig: SESSION_KEYS', () => {
     const config = load();
     expect(JSON.stringify(config)).not.toContain(KEY_A.toString('base64').slice(0, 20));
     expect(inspect(config, { depth: 10 })).not.toContain(KEY_A.toString('hex').slice(0, 20));
+  });
+});
+
+describe('loadGatewayConfig: ADMIN_TOKEN', () => {
+  const TOKEN = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
+  const EXPECTED = 'ADMIN_TOKEN: expected 32 to 512 visible ASCII characters (make one with: openssl rand -base64 32)';
+
+  it('takes a token with OPS_PORT and keeps it out of JSON and inspect output', () => {
+    const config = load({ ADMIN_TOKEN: TOKEN, OPS_PORT: '9464' });
+    expect(config.admin.token).toBe(TOKEN);
+    expect(JSON.stringify(config)).not.toContain(TOKEN.slice(0, 12));
+    expect(inspect(config, { depth: 10 })).not.toContain(TOKEN.slice(0, 12));
+  });
+
+  it.each([
+    ['too short', 'x'.repeat(31), `${EXPECTED} (31 characters is too short to guess-proof an admin API) (value not shown: it is a secret)`],
+    ['with a space', `${TOKEN} x`, `${EXPECTED} (value not shown: it is a secret)`],
+    ['too long', 'x'.repeat(513), `${EXPECTED} (value not shown: it is a secret)`],
+  ])('refuses a token %s without showing it', (_what, token, line) => {
+    expect(problemWith({ ADMIN_TOKEN: token, OPS_PORT: '9464' })).toBe(line);
+  });
+
+  it('refuses a token without OPS_PORT: the admin API is never served on the public port', () => {
+    const problem = problemWith({ ADMIN_TOKEN: TOKEN });
+    expect(problem).toMatch(/^ADMIN_TOKEN: needs OPS_PORT/);
+    expect(problem).not.toContain(TOKEN.slice(0, 12));
   });
 });
 

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from './config-error';
 import { MAX_TIMER_MS, SESSION_KEY_BYTES, showValue, type EnvFormat } from './env-formats';
 import {
+  AdminConfig,
   CookieConfig,
   ErsConfig,
   ErsTlsConfig,
@@ -173,6 +174,9 @@ export function loadGatewayConfig(
   if (raw('SHUTDOWN_TIMEOUT_MS') !== undefined && !bad('SHUTDOWN_TIMEOUT_MS') && !bad('DRAIN_GRACE_MS') && shutdownTimeoutMs <= drainGraceMs) {
     problem('SHUTDOWN_TIMEOUT_MS', `must be longer than DRAIN_GRACE_MS (${drainGraceMs}): it counts from SIGTERM, the grace period included`);
   }
+  if (raw('ADMIN_TOKEN') !== undefined && raw('OPS_PORT') === undefined) {
+    problem('ADMIN_TOKEN', 'needs OPS_PORT: the admin API is served only on the operators\' listener, never on the public port');
+  }
 
   if (problems.size > 0) {
     throw new ConfigError(GATEWAY_VARIABLES.flatMap((name) => problems.get(name) ?? []));
@@ -228,6 +232,7 @@ export function loadGatewayConfig(
       idleTimeoutSeconds: value('SESSION_IDLE_TIMEOUT_S') ?? 1800,
       absoluteTimeoutSeconds: value('SESSION_ABSOLUTE_TIMEOUT_S') ?? 43_200,
       maxCallsPerSession: value('MAX_CALLS_PER_SESSION') ?? 32,
+      maxSessionsPerUser: value('MAX_SESSIONS_PER_USER') ?? null,
     }),
     cookie: new CookieConfig({
       name: explicitCookieName ?? (cookieSecure ? DEFAULT_COOKIE_NAME : INSECURE_DEFAULT_COOKIE_NAME),
@@ -239,6 +244,7 @@ export function loadGatewayConfig(
       addressLimit: value('LOGIN_ADDRESS_LIMIT') ?? 300,
       addressWindowSeconds: value('LOGIN_ADDRESS_WINDOW_S') ?? 60,
     }),
+    admin: new AdminConfig({ token: value('ADMIN_TOKEN') ?? null }),
     log: new LogConfig({ level: value('LOG_LEVEL') ?? 'info' }),
   });
 }

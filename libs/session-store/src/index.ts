@@ -25,3 +25,4 @@ export {
   type PersistenceSource,
   type RedisPersistenceCheckOptions,
 } from './redis/redis-persistence-check';
+export { hashSessionId, hashUserId } from './hashed-ids';

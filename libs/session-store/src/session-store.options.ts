@@ -8,4 +8,9 @@ export interface SessionStoreOptions {
    * (`too-many-calls`). Unlimited when absent.
    */
   maxCallsPerSession?: number;
+  /**
+   * Live sessions one user may hold: a new one ends the oldest past it (`session-limit`).
+   * Unlimited when absent.
+   */
+  maxSessionsPerUser?: number;
 }

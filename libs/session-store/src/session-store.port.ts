@@ -14,10 +14,13 @@ import { Inject } from '@nestjs/common';
  */
 export interface SessionStore {
   /**
-   * Stores a new session and its upstream record atomically. `absoluteExpiresAtMs` is given on a
-   * role switch (the absolute lifetime never slides); otherwise now + the absolute timeout.
+   * Stores a new session and its upstream record atomically, filed in its user's index.
+   * `absoluteExpiresAtMs` is given on a role switch (the absolute lifetime never slides);
+   * otherwise now + the absolute timeout. With `maxSessionsPerUser`, the user's oldest live
+   * sessions past the limit end in the same step (reason `session-limit`, closes queued) and are
+   * returned in `displaced`.
    */
-  create(sessionId: string, init: NewGatewaySession): Promise<GatewaySession>;
+  create(sessionId: string, init: NewGatewaySession): Promise<CreatedSession>;
 
   /** Reads a live session without sliding the idle timeout. `null` when absent or expired. */
   get(sessionId: string): Promise<GatewaySession | null>;
@@ -56,6 +59,21 @@ export interface SessionStore {
    * which will be claimable once no call on it is in flight. `null` when there was no session.
    */
   end(sessionId: string, reason: EndReason): Promise<EndedSession | null>;
+
+  /**
+   * The user's live sessions (by `GatewayUser.identifier`), oldest first: what an operator may
+   * see of them, never a secret or the cookie value.
+   */
+  listUserSessions(userIdentifier: string): Promise<UserSessionSummary[]>;
+
+  /**
+   * Ends one of the user's sessions, named by its hashed id, as `end` does (its close queued
+   * once). `null` when the user has no such session.
+   */
+  endUserSession(userIdentifier: string, hashedId: string, reason: EndReason): Promise<EndedSession | null>;
+
+  /** Ends every session of the user in one step, as `end` does; returns those it ended. */
+  endUserSessions(userIdentifier: string, reason: EndReason): Promise<EndedSession[]>;
 
   /** Queues the close of an upstream session that has no gateway session (A001 without roles). */
   queueClose(upstream: UpstreamSecrets, reason: EndReason): Promise<EndedSession>;
@@ -142,6 +160,24 @@ export interface GatewaySession {
   absoluteExpiresAtMs: number;
 }
 
+/** What `create` answers: the session, and the sessions of the same user it ended to stay within the limit. */
+export interface CreatedSession extends GatewaySession {
+  /** Present only when the per-user limit ended some. */
+  displaced?: EndedSession[];
+}
+
+/** One live session of a user as operators see it. */
+export interface UserSessionSummary {
+  /** base64url(SHA-256(cookie value)): names the session without being able to act as it. */
+  hashedId: string;
+  role: GatewayRole | null;
+  createdAtMs: number;
+  /** The last proxied call, role choice or sign-in. */
+  lastSeenAtMs: number;
+  idleExpiresAtMs: number;
+  absoluteExpiresAtMs: number;
+}
+
 export type CallGrant =
   | { status: 'ok'; upstreamId: string; sessionKey: string }
   | { status: 'no-session' }
@@ -166,7 +202,11 @@ export type EndReason =
   | 'role-switch'
   | 'session-expired'
   | 'relogin'
-  | 'no-roles';
+  | 'no-roles'
+  /** Ended by `maxSessionsPerUser` when the same user signed in again. */
+  | 'session-limit'
+  /** Ended by an operator through the admin API. */
+  | 'admin';
 
 export interface EndedSession {
   upstreamId: string;

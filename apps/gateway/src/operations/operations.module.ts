@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AdminModule } from '../admin/admin.module';
 import { HealthModule } from '../health/health.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ProblemModule } from '../problem/problem.module';
@@ -6,7 +7,7 @@ import { OpsListener } from './ops-listener';
 
 /** `OPS_PORT`: the operators' listener. */
 @Module({
-  imports: [HealthModule, MetricsModule, ProblemModule],
+  imports: [AdminModule, HealthModule, MetricsModule, ProblemModule],
   providers: [OpsListener],
   exports: [OpsListener],
 })

@@ -2,6 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { GatewayConfig } from '@libs/config';
+import { AdminApi } from '../admin/admin-api';
 import { AnswerHeaders, CORRELATION_HEADER, Exchange, correlationIdFrom } from '../front-door/exchange';
 import { HealthService } from '../health/health.service';
 import { GatewayLogger, InjectLogger } from '../logging/logger';
@@ -10,8 +11,8 @@ import { ProblemWriter } from '../problem/problem-writer';
 import { describe } from '../upstream-close/upstream-close.service';
 
 /**
- * The operators' listener (`OPS_PORT`): `GET /metrics` (Prometheus) and the health endpoints, never
- * the browser API. `/metrics` is served only here: it counts every session and route of the
+ * The operators' listener (`OPS_PORT`): `GET /metrics` (Prometheus), the health endpoints and, with
+ * `ADMIN_TOKEN`, the admin API; never the browser API. `/metrics` is served only here: it counts every session and route of the
  * deployment, which is nobody's business on the public port. Plain `node:http`, no framework: it
  * must answer even when the browser-facing side is busy or draining.
  */
@@ -24,6 +25,7 @@ export class OpsListener implements OnApplicationShutdown {
     private readonly metrics: GatewayMetrics,
     private readonly answerHeaders: AnswerHeaders,
     private readonly problems: ProblemWriter,
+    private readonly admin: AdminApi,
     @InjectLogger() private readonly logger: GatewayLogger,
     private readonly config: GatewayConfig,
   ) {}
@@ -57,7 +59,11 @@ export class OpsListener implements OnApplicationShutdown {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const exchange = new Exchange(request, response, correlationIdFrom(request.headers[CORRELATION_HEADER]), performance.now(), undefined, false);
     const url = request.url ?? '';
-    const path = url.split('?')[0];
+    const path = url.split('?')[0] ?? '';
+    if (this.admin.handles(path)) {
+      await this.admin.serve(exchange, path);
+      return;
+    }
     exchange.route = path === '/metrics' || path === '/health/live' || path === '/health/ready' ? path : 'unmatched';
     if (exchange.route === 'unmatched') {
       this.problems.write(exchange, { code: 'not-found', detail: 'The operations port serves /metrics, /health/live and /health/ready.', clearCookie: false });

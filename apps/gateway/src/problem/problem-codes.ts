@@ -8,6 +8,7 @@ export const PROBLEMS = {
   'invalid-path': { status: 400, title: 'The e-RS path is not allowed' },
   'invalid-token': { status: 401, title: 'The smartcard token was not accepted' },
   'no-session': { status: 401, title: 'There is no session' },
+  'admin-unauthorized': { status: 401, title: 'The admin token is missing or wrong' },
   'session-expired': { status: 401, title: 'Your e-RS session has ended' },
   csrf: { status: 403, title: 'The anti-forgery header is missing' },
   origin: { status: 403, title: 'This origin may not call the gateway' },

@@ -17,6 +17,7 @@ import { SmartcardStrategy } from './smartcard.strategy';
   imports: [PassportModule, StoreModule, ErsModule, MetricsModule],
   controllers: [SessionController],
   providers: [SessionService, SessionCookie, SmartcardStrategy, ErsSessionStrategy, JsonBodyGuard, LoginThrottle, UpstreamCloseService],
+  // The close worker is one per process: the admin API records the sessions it ends with it too.
   exports: [SessionService, SessionCookie, UpstreamCloseService],
 })
 export class SessionModule {}

@@ -208,7 +208,7 @@ export class SessionService {
     absoluteExpiresAtMs?: number,
   ): Promise<GatewaySession> {
     try {
-      return await this.store.create(sessionId, {
+      const { displaced, ...created } = await this.store.create(sessionId, {
         upstream: { sessionKey: opened.sessionKey, ssoToken },
         user: {
           identifier: opened.user.identifier,
@@ -224,6 +224,9 @@ export class SessionService {
         role,
         ...(absoluteExpiresAtMs === undefined ? {} : { absoluteExpiresAtMs }),
       });
+      // MAX_SESSIONS_PER_USER: the store ended the user's oldest sessions with this one; their A003s are queued.
+      for (const ended of displaced ?? []) this.closes.recordEnded(ended);
+      return created;
     } catch (error) {
       if (error instanceof StoreUnavailableError) {
         // Nowhere to record it: close the new e-RS session directly rather than leak it.

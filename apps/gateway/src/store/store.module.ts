@@ -30,6 +30,7 @@ export async function createSessionStore(
     absoluteTimeoutMs: config.session.absoluteTimeoutSeconds * 1000,
     inFlightLeaseMs: config.ers.timeoutMs + 5_000,
     maxCallsPerSession: config.session.maxCallsPerSession,
+    ...(config.session.maxSessionsPerUser === null ? {} : { maxSessionsPerUser: config.session.maxSessionsPerUser }),
   };
   if (config.store.kind === 'memory') return new MemorySessionStore(options);
   let lastError = '';

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { hashSessionId } from '../hashed-ids';
 import type { SessionStoreOptions } from '../session-store.options';
 import type {
   CallGrant,
   ClaimCloseResult,
   ClaimedClose,
+  CreatedSession,
   EndReason,
   EndedSession,
   GatewayRole,
@@ -15,6 +17,7 @@ import type {
   SessionStore,
   StoreStats,
   UpstreamSecrets,
+  UserSessionSummary,
 } from '../session-store.port';
 
 export interface MemorySessionStoreOptions extends SessionStoreOptions {
@@ -30,6 +33,7 @@ interface SessionRecord {
   roles: GatewayRole[];
   role: GatewayRole | null;
   createdAtMs: number;
+  lastSeenAtMs: number;
   idleExpiresAtMs: number;
   absoluteExpiresAtMs: number;
 }
@@ -60,6 +64,8 @@ export class MemorySessionStore implements SessionStore {
   private readonly now: () => number;
   private readonly pollDelayMs: number;
   private readonly sessions = new Map<string, SessionRecord>();
+  /** The per-user index: user identifier -> the ids of their sessions (kept with `sessions`). */
+  private readonly byUser = new Map<string, Set<string>>();
   private readonly upstreams = new Map<string, UpstreamRecord>();
   /** upstreamId -> callId -> lease expiry. */
   private readonly inFlight = new Map<string, Map<string, number>>();
@@ -76,7 +82,7 @@ export class MemorySessionStore implements SessionStore {
     this.pollDelayMs = options.closePollDelayMs ?? 200;
   }
 
-  async create(sessionId: string, init: NewGatewaySession): Promise<GatewaySession> {
+  async create(sessionId: string, init: NewGatewaySession): Promise<CreatedSession> {
     const now = this.now();
     const upstreamId = randomUUID();
     const absoluteExpiresAtMs = init.absoluteExpiresAtMs ?? now + this.options.absoluteTimeoutMs;
@@ -86,10 +92,14 @@ export class MemorySessionStore implements SessionStore {
       roles: structuredClone(init.roles),
       role: structuredClone(init.role),
       createdAtMs: now,
+      lastSeenAtMs: now,
       idleExpiresAtMs: Math.min(now + this.options.idleTimeoutMs, absoluteExpiresAtMs),
       absoluteExpiresAtMs,
     };
-    this.sessions.set(sessionId, record);
+    const taken = this.sessions.get(sessionId);
+    // As in Redis: only if two cookie values collide; the session that held the id is closed.
+    if (taken) this.finish(sessionId, taken, this.expiryReason(taken, now) ?? 'relogin', now);
+    this.file(sessionId, record);
     this.upstreams.set(upstreamId, {
       secrets: { ...init.upstream },
       sessionId,
@@ -98,7 +108,68 @@ export class MemorySessionStore implements SessionStore {
       attempts: 0,
       leaseUntilMs: null,
     });
-    return this.view(record);
+    const displaced = this.enforceLimit(sessionId, record.user.identifier, now);
+    return { ...(displaced.length > 0 ? { displaced } : {}), ...this.view(record) };
+  }
+
+  async listUserSessions(userIdentifier: string): Promise<UserSessionSummary[]> {
+    const now = this.now();
+    return this.userSessions(userIdentifier, now).map(([sessionId, record]) => ({
+      hashedId: hashSessionId(sessionId),
+      role: structuredClone(record.role),
+      createdAtMs: record.createdAtMs,
+      lastSeenAtMs: record.lastSeenAtMs,
+      idleExpiresAtMs: record.idleExpiresAtMs,
+      absoluteExpiresAtMs: record.absoluteExpiresAtMs,
+    }));
+  }
+
+  async endUserSession(userIdentifier: string, hashedId: string, reason: EndReason): Promise<EndedSession | null> {
+    const sessionId = [...(this.byUser.get(userIdentifier) ?? [])].find((id) => hashSessionId(id) === hashedId);
+    return sessionId === undefined ? null : this.end(sessionId, reason);
+  }
+
+  async endUserSessions(userIdentifier: string, reason: EndReason): Promise<EndedSession[]> {
+    const ended: EndedSession[] = [];
+    for (const sessionId of [...(this.byUser.get(userIdentifier) ?? [])]) {
+      const one = await this.end(sessionId, reason);
+      if (one) ended.push(one);
+    }
+    return ended;
+  }
+
+  /** The user's live sessions, oldest first. */
+  private userSessions(userIdentifier: string, now: number): [string, SessionRecord][] {
+    const live: [string, SessionRecord][] = [];
+    for (const sessionId of this.byUser.get(userIdentifier) ?? []) {
+      const record = this.live(sessionId, now);
+      if (record) live.push([sessionId, record]);
+    }
+    return live.sort(([, a], [, b]) => a.createdAtMs - b.createdAtMs);
+  }
+
+  /** Past `maxSessionsPerUser`, the user's oldest live sessions other than the new one end. */
+  private enforceLimit(newSessionId: string, userIdentifier: string, now: number): EndedSession[] {
+    const max = this.options.maxSessionsPerUser;
+    if (max === undefined) return [];
+    const others = this.userSessions(userIdentifier, now).filter(([id]) => id !== newSessionId);
+    return others
+      .slice(0, Math.max(0, others.length + 1 - max))
+      .map(([sessionId, record]) => this.finish(sessionId, record, 'session-limit', now));
+  }
+
+  private file(sessionId: string, record: SessionRecord): void {
+    this.sessions.set(sessionId, record);
+    let ids = this.byUser.get(record.user.identifier);
+    if (!ids) this.byUser.set(record.user.identifier, (ids = new Set<string>()));
+    ids.add(sessionId);
+  }
+
+  private unfile(sessionId: string, record: SessionRecord): void {
+    this.sessions.delete(sessionId);
+    const ids = this.byUser.get(record.user.identifier);
+    ids?.delete(sessionId);
+    if (ids?.size === 0) this.byUser.delete(record.user.identifier);
   }
 
   async get(sessionId: string): Promise<GatewaySession | null> {
@@ -116,6 +187,7 @@ export class MemorySessionStore implements SessionStore {
       return { status: 'too-many-calls' };
     }
     record.idleExpiresAtMs = Math.min(now + this.options.idleTimeoutMs, record.absoluteExpiresAtMs);
+    record.lastSeenAtMs = now;
     this.mark(record.upstreamId, callId, now);
     return { status: 'ok', upstreamId: record.upstreamId, sessionKey: this.secrets(record).sessionKey };
   }
@@ -150,9 +222,11 @@ export class MemorySessionStore implements SessionStore {
     }
     await this.endCall(record.upstreamId, callId);
     if (!this.isLive(record, now)) return null;
-    const moved: SessionRecord = { ...record, role: structuredClone(role) };
-    this.sessions.delete(oldSessionId);
-    this.sessions.set(newSessionId, moved);
+    const moved: SessionRecord = { ...record, role: structuredClone(role), lastSeenAtMs: now };
+    this.unfile(oldSessionId, record);
+    const taken = this.sessions.get(newSessionId);
+    if (taken) this.finish(newSessionId, taken, this.expiryReason(taken, now) ?? 'relogin', now);
+    this.file(newSessionId, moved);
     this.bury(oldSessionId, record.upstreamId, now);
     const upstream = this.upstreams.get(record.upstreamId);
     if (upstream) {
@@ -279,6 +353,7 @@ export class MemorySessionStore implements SessionStore {
 
   async close(): Promise<void> {
     this.sessions.clear();
+    this.byUser.clear();
     this.upstreams.clear();
     this.inFlight.clear();
     this.due.clear();
@@ -323,7 +398,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   private finish(sessionId: string, record: SessionRecord, reason: EndReason, now: number): EndedSession {
-    this.sessions.delete(sessionId);
+    this.unfile(sessionId, record);
     this.bury(sessionId, record.upstreamId, now);
     const upstream = this.upstreams.get(record.upstreamId);
     if (upstream) {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { type MockInstance, afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRedis, type RedisProcess } from '../../../../test/support/redis-server';
 import { SessionCipher } from '../cipher/session-cipher';
+import { hashUserId } from '../hashed-ids';
 import type { SessionStoreOptions } from '../session-store.options';
 import { describeSessionStoreBehaviour, newSessionId, newUpstream } from '../testing/session-store.behaviour';
 import { RedisSessionStore, hashSessionId } from './redis-session-store';
@@ -539,5 +540,53 @@ describe('RedisSessionStore on Redis', () => {
     const store = new RedisSessionStore(redis, new SessionCipher([testKey()]), { ...LONG });
     await store.close();
     expect(await redis.ping()).toBe('PONG');
+  });
+});
+
+describe('the per-user index in Redis', () => {
+  const opened: { store: RedisSessionStore; redis: Redis }[] = [];
+  afterEach(async () => {
+    for (const { store } of opened.splice(0)) await store.close();
+  });
+  const open = async (options: Partial<SessionStoreOptions> = {}) => {
+    const prefix = `pu${randomBytes(4).toString('hex')}:`;
+    const made = await openStore(server.url, { ...LONG, ...options, keyPrefix: prefix });
+    opened.push(made);
+    return { ...made, index: `${prefix}N:${hashUserId('555020964101')}`, prefix };
+  };
+
+  it('is filed under a hash of the user id with a TTL, and emptied by the sweeper', async () => {
+    const { store, redis, index, prefix } = await open({ idleTimeoutMs: 300 });
+    const id = newSessionId();
+    await store.create(id, newUpstream());
+    expect(await redis.zrange(index, '0', '-1')).toEqual([hashSessionId(id)]);
+    expect(await redis.pttl(index)).toBeGreaterThan(LONG.absoluteTimeoutMs);
+    expect((await redis.keys(`${prefix}*`)).join()).not.toContain('555020964101');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await store.sweepExpired(10)).toHaveLength(1);
+    expect(await redis.exists(index)).toBe(0);
+  });
+
+  it('drops the entry of a record Redis lost when the index is next read, and does not count it', async () => {
+    const { store, redis, index, prefix } = await open({ maxSessionsPerUser: 1 });
+    const lost = newSessionId();
+    await store.create(lost, newUpstream());
+    await redis.del(`${prefix}S:${hashSessionId(lost)}`);
+    expect(await store.listUserSessions('555020964101')).toEqual([]);
+    expect(await redis.exists(index)).toBe(0);
+    // Lost again, then a new sign-in at a limit of 1: nothing to end, nothing queued.
+    await store.create(newSessionId(), newUpstream());
+    await redis.del((await redis.keys(`${prefix}S:*`))[0] ?? '');
+    const next = await store.create(newSessionId(), newUpstream());
+    expect(next.displaced).toBeUndefined();
+    expect((await store.stats()).pendingCloses).toBe(0);
+  });
+
+  it('ends only the named user\'s session: a hashed id of another user\'s session is refused', async () => {
+    const { store } = await open();
+    const bobs = newSessionId();
+    await store.create(bobs, newUpstream(null, '555020964102'));
+    expect(await store.endUserSession('555020964101', hashSessionId(bobs), 'admin')).toBeNull();
+    expect(await store.get(bobs)).not.toBeNull();
   });
 });

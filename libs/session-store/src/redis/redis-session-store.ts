@@ -1,12 +1,14 @@
-import { createHash, hash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Command, Redis } from 'ioredis';
 import { type OpenResult, SessionCipher } from '../cipher/session-cipher';
 import { StoreUnavailableError } from '../errors';
+import { hashSessionId, hashUserId } from '../hashed-ids';
 import type { SessionStoreOptions } from '../session-store.options';
 import type {
   CallGrant,
   ClaimCloseResult,
   ClaimedClose,
+  CreatedSession,
   EndReason,
   EndedSession,
   GatewayRole,
@@ -18,6 +20,7 @@ import type {
   SessionStore,
   StoreStats,
   UpstreamSecrets,
+  UserSessionSummary,
 } from '../session-store.port';
 import { DecryptedKeyMemo } from './decrypted-key-memo';
 import { type RedisConnection, waitForRedisReady } from './redis-connection';
@@ -87,6 +90,8 @@ const UNREADABLE_CLOSE_RETRY_MS = 60_000;
 const BLOB_PIECE_BYTES = 64;
 /** How long the writes of a fresh start wait for the acknowledged connection to be up. */
 const ACKED_FIRST_READY_MS = 1000;
+/** What `hashSessionId` makes: 32 bytes, base64url. */
+const HASHED_ID = /^[A-Za-z0-9_-]{43}$/;
 /** `maxCallsPerSession` when none is given. */
 const UNLIMITED_CALLS = 1_000_000_000;
 
@@ -153,6 +158,8 @@ const END_REASONS: ReadonlySet<string> = new Set<EndReason>([
   'session-expired',
   'relogin',
   'no-roles',
+  'session-limit',
+  'admin',
 ]);
 
 /**
@@ -229,7 +236,7 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async create(sessionId: string, init: NewGatewaySession): Promise<GatewaySession> {
+  async create(sessionId: string, init: NewGatewaySession): Promise<CreatedSession> {
     const upstreamId = newUpstreamId();
     const h = hashSessionId(sessionId);
     const profile: Profile = { user: init.user, roles: init.roles, role: init.role, ssoToken: init.upstream.ssoToken };
@@ -238,8 +245,10 @@ export class RedisSessionStore implements SessionStore {
     const created = init.absoluteExpiresAtMs === undefined ? await this.redisNowMs() : null;
     const ae = String(created === null ? Math.floor(init.absoluteExpiresAtMs as number) : created + this.options.absoluteTimeoutMs);
     const r = init.role ? '1' : '0';
+    const uh = hashUserId(init.user.identifier);
     const reply = await this.runAcked('ersgwCreate', [
       this.key('S', h),
+      this.key('N', uh),
       this.prefix,
       this.options.idleTimeoutMs,
       created === null ? '' : created,
@@ -249,11 +258,15 @@ export class RedisSessionStore implements SessionStore {
       h,
       this.retentionMs,
       this.markRetentionMs,
+      uh,
+      this.options.maxSessionsPerUser ?? 0,
       ...pieces(this.cipher.encrypt(init.upstream.sessionKey, keyAad(upstreamId, h, ae, r))),
       ...pieces(this.encryptProfile(upstreamId, h, ae, profile)),
     ]);
     const [c, ie, absolute] = strings(reply, 3);
+    const displaced = this.toEnded(rows(reply).slice(3).map(text));
     return {
+      ...(displaced.length > 0 ? { displaced } : {}),
       upstreamId,
       upstream: { ...init.upstream },
       user: structuredClone(init.user),
@@ -481,6 +494,70 @@ export class RedisSessionStore implements SessionStore {
     return { upstreamId, reason: toReason(why) };
   }
 
+  async listUserSessions(userIdentifier: string): Promise<UserSessionSummary[]> {
+    const uh = hashUserId(userIdentifier);
+    const reply = await this.runBuffer('ersgwListUser', [this.key('N', uh), this.prefix, uh]);
+    const listed: UserSessionSummary[] = [];
+    for (const row of rows(reply)) {
+      // {h, ls, then the record as GET answers it}
+      const [h, ls, ...record] = rows(row);
+      const hashedId = text(h);
+      // Opened like any read, so a record that fails authentication is dropped, not listed.
+      const session = await this.toSession(hashedId, record);
+      if (session === null) continue;
+      listed.push({
+        hashedId,
+        role: session.role,
+        createdAtMs: session.createdAtMs,
+        lastSeenAtMs: Number(text(ls)),
+        idleExpiresAtMs: session.idleExpiresAtMs,
+        absoluteExpiresAtMs: session.absoluteExpiresAtMs,
+      });
+    }
+    return listed;
+  }
+
+  async endUserSession(userIdentifier: string, hashedId: string, reason: EndReason): Promise<EndedSession | null> {
+    // It becomes a key name: only what hashSessionId makes can name a session.
+    if (!HASHED_ID.test(hashedId)) return null;
+    const reply = await this.runAcked('ersgwEnd', [
+      this.key('S', hashedId),
+      this.prefix,
+      hashedId,
+      reason,
+      this.markRetentionMs,
+      this.retentionMs,
+      hashUserId(userIdentifier),
+    ]);
+    if (reply === null) return null;
+    const [ended] = this.toEnded(strings(reply, 2));
+    return ended ?? null;
+  }
+
+  async endUserSessions(userIdentifier: string, reason: EndReason): Promise<EndedSession[]> {
+    const uh = hashUserId(userIdentifier);
+    const reply = await this.runAcked('ersgwEndUser', [
+      this.key('N', uh),
+      this.prefix,
+      uh,
+      reason,
+      this.markRetentionMs,
+      this.retentionMs,
+    ]);
+    return this.toEnded(rows(reply).map(text));
+  }
+
+  /** {u, reason, u, reason, …} from a script that ended sessions; their cached keys are forgotten. */
+  private toEnded(flat: string[]): EndedSession[] {
+    const ended: EndedSession[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const upstreamId = flat[i] as string;
+      this.keyMemo?.forget(upstreamId);
+      ended.push({ upstreamId, reason: toReason(flat[i + 1] as string) });
+    }
+    return ended;
+  }
+
   async queueClose(upstream: UpstreamSecrets, reason: EndReason): Promise<EndedSession> {
     const upstreamId = newUpstreamId();
     await this.runAcked('ersgwQueueClose', [
@@ -610,7 +687,7 @@ export class RedisSessionStore implements SessionStore {
     if (this.ownsConnection) await quit(this.redis);
   }
 
-  private key(kind: 'S' | 'U' | 'F' | 'T' | 'L', id: string): string;
+  private key(kind: 'S' | 'U' | 'F' | 'T' | 'L' | 'N', id: string): string;
   private key(kind: 'X' | 'D'): string;
   private key(kind: string, id?: string): string {
     return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
@@ -750,10 +827,7 @@ function profile(json: string): Profile {
   return unpackProfile(JSON.parse(json) as StoredProfile);
 }
 
-/** The store keeps only this hash of the cookie value, never the value. */
-export function hashSessionId(sessionId: string): string {
-  return hash('sha256', sessionId, 'base64url');
-}
+export { hashSessionId };
 
 /** The store's own id for an upstream session: 16 random bytes, 22 characters (not the e-RS key). */
 function newUpstreamId(): string {

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hashSessionId } from '../hashed-ids';
 import type { SessionStoreOptions } from '../session-store.options';
 import type { GatewayRole, NewGatewaySession, SessionStore } from '../session-store.port';
 
@@ -18,14 +19,14 @@ export const newSessionId = (): string => randomBytes(24).toString('base64url');
 
 let keyCounter = 0;
 /** A distinct fake e-RS session, its secrets recognisable so the Redis tests can search for them. */
-export function newUpstream(role: GatewayRole | null = CLINICIAN): NewGatewaySession {
+export function newUpstream(role: GatewayRole | null = CLINICIAN, identifier = '555020964101'): NewGatewaySession {
   keyCounter += 1;
   return {
     upstream: {
       sessionKey: `pro-xapi-session_${randomUUID()}-${keyCounter}`,
       ssoToken: `AQIC5wM2LY4Sfcyw${randomBytes(12).toString('hex')}=@AAJTSQACMDE=#`,
     },
-    user: { identifier: '555020964101', firstName: 'Ada', lastName: 'Lovelace', middleName: null },
+    user: { identifier, firstName: 'Ada', lastName: 'Lovelace', middleName: null },
     roles: [CLINICIAN, ADMIN],
     role,
   };
@@ -531,6 +532,127 @@ export function describeSessionStoreBehaviour(name: string, factory: SessionStor
         await store.beginCall(ids[1] ?? '', 'c2');
         await store.end(ids[2] ?? '', 'logout');
         expect(await store.stats()).toEqual({ sessions: 2, pendingCloses: 1, callsInFlight: 2 });
+      });
+    });
+
+    describe('per-user sessions', () => {
+      const ADA = '555020964101';
+      const BOB = '555020964102';
+      /** Creates sessions one after another (distinct creation times), returning their ids. */
+      const signIn = async (store: SessionStore, identifier: string, count: number, role: GatewayRole | null = CLINICIAN) => {
+        const made: { id: string; upstreamId: string; createdAtMs: number }[] = [];
+        for (let i = 0; i < count; i++) {
+          const id = newSessionId();
+          const created = await store.create(id, newUpstream(role, identifier));
+          made.push({ id, upstreamId: created.upstreamId, createdAtMs: created.createdAtMs });
+          await sleep(3);
+        }
+        return made;
+      };
+
+      it("lists only the user's live sessions, oldest first, by hashed id, with no secret", async () => {
+        const store = await open();
+        const [first, second] = await signIn(store, ADA, 2);
+        const noRole = (await signIn(store, ADA, 1, null))[0];
+        await signIn(store, BOB, 1);
+        const listed = await store.listUserSessions(ADA);
+        expect(listed.map((s) => s.hashedId)).toEqual([first, second, noRole].map((s) => hashSessionId(s?.id ?? '')));
+        expect(listed[0]).toEqual({
+          hashedId: hashSessionId(first?.id ?? ''),
+          role: CLINICIAN,
+          createdAtMs: first?.createdAtMs,
+          lastSeenAtMs: first?.createdAtMs,
+          idleExpiresAtMs: (first?.createdAtMs ?? 0) + LONG.idleTimeoutMs,
+          absoluteExpiresAtMs: (first?.createdAtMs ?? 0) + LONG.absoluteTimeoutMs,
+        });
+        expect(listed[2]?.role).toBeNull();
+        expect(await store.listUserSessions('555020964199')).toEqual([]);
+      });
+
+      it('moves last seen on a proxied call, and follows a role choice to the new id keeping its creation time', async () => {
+        const store = await open();
+        const [one] = await signIn(store, ADA, 1, null);
+        const oldId = one?.id ?? '';
+        await sleep(10);
+        await store.beginSessionCall(oldId, 'a002');
+        const newId = newSessionId();
+        await store.commitRole(oldId, newId, 'a002', ADMIN, 'k2');
+        const [moved] = await store.listUserSessions(ADA);
+        expect(moved).toMatchObject({ hashedId: hashSessionId(newId), role: ADMIN, createdAtMs: one?.createdAtMs });
+        expect(moved?.lastSeenAtMs).toBeGreaterThan(one?.createdAtMs ?? 0);
+        await sleep(10);
+        expect((await store.beginCall(newId, 'c1')).status).toBe('ok');
+        const [seen] = await store.listUserSessions(ADA);
+        expect(seen?.lastSeenAtMs).toBeGreaterThan(moved?.lastSeenAtMs ?? 0);
+        expect(await store.listUserSessions(ADA)).toHaveLength(1);
+      });
+
+      it('drops ended and swept sessions from the index', async () => {
+        const store = await open({ idleTimeoutMs: 300 });
+        const [ended, swept] = await signIn(store, ADA, 2);
+        await store.end(ended?.id ?? '', 'logout');
+        expect((await store.listUserSessions(ADA)).map((s) => s.hashedId)).toEqual([hashSessionId(swept?.id ?? '')]);
+        await sleep(400);
+        // Expired: not listed even before the sweeper runs, and not ended a second time by it.
+        expect(await store.listUserSessions(ADA)).toEqual([]);
+        expect(await store.sweepExpired(10)).toEqual([{ upstreamId: swept?.upstreamId, reason: 'idle-timeout' }]);
+        expect(await store.endUserSessions(ADA, 'admin')).toEqual([]);
+      });
+
+      it('ends one session by hashed id as end does: one close, only for that user', async () => {
+        const store = await open();
+        const [a1, a2] = await signIn(store, ADA, 2);
+        const hashed = hashSessionId(a1?.id ?? '');
+        expect(await store.endUserSession(BOB, hashed, 'admin')).toBeNull();
+        expect(await store.endUserSession(ADA, 'not-a-hashed-id', 'admin')).toBeNull();
+        expect(await store.get(a1?.id ?? '')).not.toBeNull();
+        expect(await store.endUserSession(ADA, hashed, 'admin')).toEqual({ upstreamId: a1?.upstreamId, reason: 'admin' });
+        expect(await store.endUserSession(ADA, hashed, 'admin')).toBeNull();
+        expect(await store.get(a1?.id ?? '')).toBeNull();
+        expect(await store.get(a2?.id ?? '')).not.toBeNull();
+        expect((await store.claimCloses(10, 5_000)).map((c) => [c.upstreamId, c.reason])).toEqual([[a1?.upstreamId, 'admin']]);
+      });
+
+      it("ends all of a user's sessions in one step, one close each, and no one else's", async () => {
+        const store = await open();
+        const ada = await signIn(store, ADA, 3);
+        const [bob] = await signIn(store, BOB, 1);
+        const ended = await store.endUserSessions(ADA, 'admin');
+        expect(ended.map((e) => e.upstreamId).sort()).toEqual(ada.map((s) => s.upstreamId).sort());
+        expect(ended.every((e) => e.reason === 'admin')).toBe(true);
+        expect(await store.endUserSessions(ADA, 'admin')).toEqual([]);
+        for (const s of ada) expect(await store.get(s.id)).toBeNull();
+        expect(await store.get(bob?.id ?? '')).not.toBeNull();
+        expect((await store.claimCloses(10, 5_000)).map((c) => c.upstreamId).sort()).toEqual(ada.map((s) => s.upstreamId).sort());
+      });
+
+      it('maxSessionsPerUser: a new session ends the oldest past the limit, queueing one close each', async () => {
+        const store = await open({ maxSessionsPerUser: 2 });
+        const [a1, a2] = await signIn(store, ADA, 2);
+        const [bob] = await signIn(store, BOB, 1);
+        const id = newSessionId();
+        const third = await store.create(id, newUpstream(CLINICIAN, ADA));
+        expect(third.displaced).toEqual([{ upstreamId: a1?.upstreamId, reason: 'session-limit' }]);
+        expect(await store.get(a1?.id ?? '')).toBeNull();
+        expect(await store.get(a2?.id ?? '')).not.toBeNull();
+        expect(await store.get(bob?.id ?? '')).not.toBeNull();
+        expect((await store.listUserSessions(ADA)).map((s) => s.hashedId)).toEqual([a2?.id ?? '', id].map(hashSessionId));
+        expect((await store.claimCloses(10, 5_000)).map((c) => [c.upstreamId, c.reason])).toEqual([[a1?.upstreamId, 'session-limit']]);
+        // A role switch (end, then create) stays within the limit: it ends nothing else.
+        await store.end(id, 'role-switch');
+        const switched = await store.create(newSessionId(), { ...newUpstream(ADMIN, ADA), absoluteExpiresAtMs: third.absoluteExpiresAtMs });
+        expect(switched.displaced).toBeUndefined();
+        expect(await store.get(a2?.id ?? '')).not.toBeNull();
+      });
+
+      it('maxSessionsPerUser: 1 keeps only the newest; unset keeps all', async () => {
+        const one = await open({ maxSessionsPerUser: 1 });
+        await signIn(one, ADA, 3);
+        expect(await one.listUserSessions(ADA)).toHaveLength(1);
+        expect((await one.stats()).pendingCloses).toBe(2);
+        const unlimited = await open();
+        await signIn(unlimited, ADA, 3);
+        expect(await unlimited.listUserSessions(ADA)).toHaveLength(3);
       });
     });
 

@@ -8,7 +8,8 @@
  *   P S:<h>  HASH  one live gateway session, and while it lives the only record of its upstream
  *                  (e-RS) session; h = base64url(SHA-256(cookie value)).
  *                  u upstreamId (16 random bytes, base64url), r "1" once a role is selected,
- *                  ie idle expiry, ae absolute expiry, c created, then two encrypted blobs:
+ *                  ie idle expiry, ae absolute expiry, c created, ls last seen (sign-in, role
+ *                  choice or proxied call), uh the user's hash (its N index), then two encrypted blobs:
  *                  kn + k0, k1, … the e-RS session key, pn + p0, p1, … the profile.
  *                  Both blobs are bound to their record: their associated data names h, u and ae
  *                  (and, for the key, r), so a record copied or moved to another h, or with its
@@ -28,6 +29,10 @@
  *                  QUEUE_CLOSE), why end reason, n claim attempts, l claim lease expiry. No U
  *                  record while the session lives: its key is in the S hash.
  *   P X      ZSET  h -> min(ie, ae) of every live session: the index the sweeper scans
+ *   P N:<uh> ZSET  h -> c of every live session of one user; uh = base64url(SHA-256 of the
+ *                  user's identifier, see `hashUserId`), never the identifier. Kept by the scripts
+ *                  that create, move and end sessions (retire), so it changes with them atomically;
+ *                  an entry whose record Redis lost is dropped when the index is next read.
  *   P F:<u>  ZSET  callId -> lease expiry: calls in flight on an upstream session
  *   P D      ZSET  u -> when its close (A003) is next due (or its claim lease runs out)
  *   P T:<h>  STR   u, for `inFlightLeaseMs` after a session id stops working, so a late
@@ -95,7 +100,7 @@ end
 local function retire(p, sk, h, u, kn, reason, now, tombstone_ms, retention_ms)
   local uk = p .. 'U:' .. u
   local n = tonumber(kn) or 0
-  local b = redis.call('HMGET', sk, 'ae', 'r')
+  local b = redis.call('HMGET', sk, 'ae', 'r', 'uh')
   local fields = {'why', reason, 'n', '0', 'kn', tostring(n), 'h', h, 'ae', b[1] or '0', 'r', b[2] or '0'}
   local pieces = read_pieces(sk, 'k', n, {})
   for i = 1, n do
@@ -106,8 +111,32 @@ local function retire(p, sk, h, u, kn, reason, now, tombstone_ms, retention_ms)
   redis.call('HSET', uk, unpack(fields))
   redis.call('PEXPIRE', uk, retention_ms)
   redis.call('ZREM', p .. 'X', h)
+  if b[3] then redis.call('ZREM', p .. 'N:' .. b[3], h) end
   redis.call('ZADD', p .. 'D', fmt(now), u)
   redis.call('SET', p .. 'T:' .. h, u, 'PX', tombstone_ms)
+end
+-- Files h in the user index nk with score c, and keeps the index as long as its newest record.
+local function index_user(nk, h, c, keep_until, now)
+  redis.call('ZADD', nk, fmt(c), h)
+  if redis.call('PTTL', nk) < keep_until - now then redis.call('PEXPIRE', nk, fmt(keep_until - now)) end
+end
+-- The live sessions in user index nk (user hash uh), oldest first, as {h, S key, HMGET fields
+-- u r ie ae c kn pn ls}, skipping 'except'. Entries whose record is gone or belongs to someone
+-- else are dropped; expired ones are left for the sweeper.
+local function user_sessions(p, nk, uh, now, except)
+  local live = {}
+  for _, h in ipairs(redis.call('ZRANGE', nk, 0, -1)) do
+    if h ~= except then
+      local sk = p .. 'S:' .. h
+      local f = redis.call('HMGET', sk, 'u', 'r', 'ie', 'ae', 'c', 'kn', 'pn', 'ls', 'uh')
+      if not f[1] or f[9] ~= uh then
+        redis.call('ZREM', nk, h)
+      elseif tonumber(f[3]) > now and tonumber(f[4]) > now then
+        live[#live + 1] = {h, sk, f}
+      end
+    end
+  end
+  return live
 end
 -- The reply of GET and BEGIN_SESSION_CALL: {u, r, ie, ae, c, kn, k pieces…, p pieces…}.
 local function session_reply(key, f)
@@ -129,15 +158,17 @@ const script = (numberOfKeys: number, body: string): ScriptDefinition => ({
 });
 
 /**
- * KEYS: S. ARGV: prefix, idleMs, createdAtMs or "", absoluteExpiresAtMs, u, r, h, retentionMs,
- * tombstoneMs, then the key blob (count, pieces…), then the profile blob (count, pieces…). The
+ * KEYS: S, N (the user's index). ARGV: prefix, idleMs, createdAtMs or "", absoluteExpiresAtMs, u,
+ * r, h, retentionMs, tombstoneMs, uh, maxSessionsPerUser (0: unlimited), then the key blob (count,
+ * pieces…), then the profile blob (count, pieces…). The
  * absolute expiry is given (the blobs' associated data names it, so it is known before they are
  * encrypted): a new session's is its creation time, read from Redis `TIME` just before, plus the
  * absolute timeout, and that time is its `c`; a role switch's carries over ("" : `c` is now).
- * Returns {c, ie, ae}.
+ * Past the per-user limit, the user's oldest live sessions end here (session-limit), in the same
+ * step as the new one is filed. Returns {c, ie, ae, then u, reason of each session it ended}.
  */
 export const CREATE = script(
-  1,
+  2,
   BLOBS +
     `
 local now = now_ms()
@@ -152,14 +183,26 @@ if old[1] then
   retire(ARGV[1], KEYS[1], ARGV[7], old[1], old[4], end_reason(old[2], old[3], now, 'relogin'), now, ARGV[9], ARGV[8])
 end
 redis.call('DEL', KEYS[1])
-local fields = {'u', ARGV[5], 'r', ARGV[6], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(c)}
-put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 10))
+local fields = {'u', ARGV[5], 'r', ARGV[6], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(c), 'ls', fmt(c), 'uh', ARGV[10]}
+put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 12))
 redis.call('HSET', KEYS[1], unpack(fields))
 -- Kept until long after its absolute expiry: the sweeper deletes it when it ends the session
 -- (so a proxied call need not move its TTL), and until then it holds the key the close needs.
 redis.call('PEXPIREAT', KEYS[1], fmt(ae + tonumber(ARGV[8])))
 redis.call('ZADD', ARGV[1] .. 'X', fmt(ie), ARGV[7])
-return {fmt(c), fmt(ie), fmt(ae)}
+index_user(KEYS[2], ARGV[7], c, ae + tonumber(ARGV[8]), now)
+local out = {fmt(c), fmt(ie), fmt(ae)}
+local max = tonumber(ARGV[11])
+if max > 0 then
+  local others = user_sessions(ARGV[1], KEYS[2], ARGV[10], now, ARGV[7])
+  for i = 1, #others + 1 - max do
+    local h, sk, f = others[i][1], others[i][2], others[i][3]
+    retire(ARGV[1], sk, h, f[1], f[6], 'session-limit', now, ARGV[9], ARGV[8])
+    out[#out + 1] = f[1]
+    out[#out + 1] = 'session-limit'
+  end
+end
+return out
 `,
 );
 
@@ -207,7 +250,7 @@ if redis.call('ZCARD', fk) >= ${integer(maxCalls)} then
   redis.call('ZREMRANGEBYSCORE', fk, '-inf', fmt(now))
   if redis.call('ZCARD', fk) >= ${integer(maxCalls)} then return 2 end
 end
-redis.call('HSET', KEYS[1], 'ie', fmt(math.min(now + ${integer(idleMs)}, ae)))
+redis.call('HSET', KEYS[1], 'ie', fmt(math.min(now + ${integer(idleMs)}, ae)), 'ls', fmt(now))
 local lease = now + ${integer(leaseMs)}
 redis.call('ZADD', fk, fmt(lease), ARGV[1])
 -- Every lease has the same length, so the newest one always ends last.
@@ -273,7 +316,7 @@ export const COMMIT_ROLE = script(
   BLOBS +
     `
 redis.call('ZREM', KEYS[3], ARGV[6])
-local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'c', 'p0')
+local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'c', 'p0', 'uh')
 if f[1] ~= ARGV[4] or f[5] ~= ARGV[5] or f[3] ~= ARGV[9] then return false end
 local now = now_ms()
 if tonumber(f[2]) <= now or tonumber(f[3]) <= now then return false end
@@ -282,7 +325,11 @@ if taken[1] and taken[1] ~= ARGV[4] then
   -- Only if two cookie values collide: the session that held the new id is ended and closed.
   retire(ARGV[1], KEYS[2], ARGV[3], taken[1], taken[4], end_reason(taken[2], taken[3], now, 'relogin'), now, ARGV[7], ARGV[8])
 end
-local fields = {'u', ARGV[4], 'r', '1', 'ie', f[2], 'ae', f[3], 'c', f[4]}
+local fields = {'u', ARGV[4], 'r', '1', 'ie', f[2], 'ae', f[3], 'c', f[4], 'ls', fmt(now)}
+if f[6] then
+  fields[#fields + 1] = 'uh'
+  fields[#fields + 1] = f[6]
+end
 put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 10))
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], unpack(fields))
@@ -290,6 +337,12 @@ redis.call('PEXPIREAT', KEYS[2], fmt(tonumber(f[3]) + tonumber(ARGV[8])))
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[1] .. 'X', ARGV[2])
 redis.call('ZADD', ARGV[1] .. 'X', fmt(math.min(tonumber(f[2]), tonumber(f[3]))), ARGV[3])
+if f[6] then
+  -- The user's index follows the session to its new id, keeping its creation time.
+  local nk = ARGV[1] .. 'N:' .. f[6]
+  redis.call('ZREM', nk, ARGV[2])
+  index_user(nk, ARGV[3], tonumber(f[4]), tonumber(f[3]) + tonumber(ARGV[8]), now)
+end
 redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[7])
 return {f[2], f[3], f[4]}
 `,
@@ -321,7 +374,8 @@ return 0
 );
 
 /**
- * KEYS: S. ARGV: prefix, h, reason, tombstoneMs, retentionMs.
+ * KEYS: S. ARGV: prefix, h, reason, tombstoneMs, retentionMs, and optionally uh: then only a
+ * session of that user ends (the admin API names sessions by h and user).
  * Ends a session and queues its close. A session found already expired (not yet swept) ends with
  * its timeout as the reason, so the reason recorded is what really ended it.
  * Returns {u, reason} or nil.
@@ -330,8 +384,9 @@ export const END = script(
   1,
   BLOBS +
     `
-local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'kn')
+local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'kn', 'uh')
 if not f[1] then return false end
+if ARGV[6] and f[5] ~= ARGV[6] then return false end
 local now = now_ms()
 local reason = end_reason(f[2], f[3], now, ARGV[3])
 retire(ARGV[1], KEYS[1], ARGV[2], f[1], f[4], reason, now, ARGV[4], ARGV[5])
@@ -487,11 +542,58 @@ return 1
 export const DISCARD = script(
   1,
   `
-local f = redis.call('HMGET', KEYS[1], 'u', 'k0')
+local f = redis.call('HMGET', KEYS[1], 'u', 'k0', 'uh')
 if f[1] ~= ARGV[3] or f[2] ~= ARGV[4] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[1] .. 'X', ARGV[2])
+if f[3] then redis.call('ZREM', ARGV[1] .. 'N:' .. f[3], ARGV[2]) end
 return 1
+`,
+);
+
+/**
+ * KEYS: N (the user's index). ARGV: prefix, uh.
+ * Returns the user's live sessions, oldest first: {{h, ls, u, r, ie, ae, c, kn, k pieces…, p pieces…}, …}
+ * (the profile holds the role; the key comes along because the record's reply is read whole).
+ */
+export const LIST_USER = script(
+  1,
+  BLOBS +
+    `
+local out = {}
+for _, s in ipairs(user_sessions(ARGV[1], KEYS[1], ARGV[2], now_ms(), nil)) do
+  local row = session_reply(s[2], s[3])
+  table.insert(row, 1, s[3][8] or s[3][5])
+  table.insert(row, 1, s[1])
+  out[#out + 1] = row
+end
+return out
+`,
+);
+
+/**
+ * KEYS: N (the user's index). ARGV: prefix, uh, reason, tombstoneMs, retentionMs.
+ * Ends every session of the user, as END does each. Returns {u, reason, u, reason, …}.
+ */
+export const END_USER = script(
+  1,
+  BLOBS +
+    `
+local now = now_ms()
+local out = {}
+for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local sk = ARGV[1] .. 'S:' .. h
+  local f = redis.call('HMGET', sk, 'u', 'ie', 'ae', 'kn', 'uh')
+  if not f[1] or f[5] ~= ARGV[2] then
+    redis.call('ZREM', KEYS[1], h)
+  else
+    local reason = end_reason(f[2], f[3], now, ARGV[3])
+    retire(ARGV[1], sk, h, f[1], f[4], reason, now, ARGV[4], ARGV[5])
+    out[#out + 1] = f[1]
+    out[#out + 1] = reason
+  end
+end
+return out
 `,
 );
 
@@ -560,6 +662,8 @@ export const SCRIPTS = {
   ersgwReleaseClose: RELEASE_CLOSE,
   ersgwCounts: COUNTS,
   ersgwDiscard: DISCARD,
+  ersgwListUser: LIST_USER,
+  ersgwEndUser: END_USER,
   ersgwAdmitLogin: ADMIT_LOGIN,
   ersgwReleaseLoginFailure: RELEASE_LOGIN_FAILURE,
 } as const;
