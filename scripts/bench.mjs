@@ -417,6 +417,8 @@ Redis. Needs redis-server on the PATH; taskset (util-linux) for pinning.
       SESSION_KEYS: sessionKeys, COOKIE_NAME: 'sid', COOKIE_SECURE: 'false', LOG_LEVEL: 'info',
       // No load balancer to take it out: stop without the readiness grace period.
       DRAIN_GRACE_MS: '0',
+      // The bench's Redis is throw-away (no AOF, as the lab's): accept it, warned.
+      REDIS_ALLOW_VOLATILE: 'true',
       ERS_GATEWAY_DIST: path.join(ROOT, dist), PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
     });
     const targets = [];

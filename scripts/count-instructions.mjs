@@ -130,7 +130,7 @@ async function countOnce(kind, run) {
       cookies = fs.readFileSync(path.join(work, 'cookies.txt'), 'utf8').trim().split('\n');
       requestPath = '/api/ers/v1/anything';
       command = gatewayFlags === null ? ['sh', LAUNCHER] : ['node', ...gatewayFlags, gatewayMain];
-      env = { ERS_ASID: '200000000123', ERS_BASE_URL: `http://127.0.0.1:${upstreamPort}/ers-api`, SESSION_KEYS: key, COOKIE_SECURE: 'false', COOKIE_NAME: 'sid', REDIS_URL: `redis://127.0.0.1:${redisPort}/1`, PORT: String(port), LOG_LEVEL: 'info', ERS_GATEWAY_DIST: path.join(ROOT, dist) };
+      env = { ERS_ASID: '200000000123', ERS_BASE_URL: `http://127.0.0.1:${upstreamPort}/ers-api`, SESSION_KEYS: key, REDIS_ALLOW_VOLATILE: 'true', DRAIN_GRACE_MS: '0', COOKIE_SECURE: 'false', COOKIE_NAME: 'sid', REDIS_URL: `redis://127.0.0.1:${redisPort}/1`, PORT: String(port), LOG_LEVEL: 'info', ERS_GATEWAY_DIST: path.join(ROOT, dist) };
     } else {
       for (const s of sessions) execFileSync('redis-cli', ['-p', String(redisPort), 'set', `session:${s.id}`, JSON.stringify(s)], { stdio: 'ignore' });
       cookies = sessions.map((s) => `sid=${s.id}`);
