@@ -47,6 +47,15 @@ describe('the demo SPA in Chromium', () => {
     await page.getByRole('button', { name: submit, exact: true }).click();
   }
 
+  /** From the signed-out page: the card inserted, the role chosen. */
+  async function signIn(card: string, role: string): Promise<void> {
+    await page.goto(demo.url);
+    await onScreen('Insert your smartcard');
+    await insertCard(card);
+    await onScreen('Choose your role');
+    await chooseRole(role);
+  }
+
   /** NHS.UK radios are never pre-selected: how many are checked on the screen now. */
   const checkedRadios = async (): Promise<number> => page.locator('#screen input[type="radio"]:checked').count();
 
@@ -382,11 +391,7 @@ describe('the demo SPA in Chromium', () => {
   });
 
   it('carries on after a reload while signed in', async () => {
-    await page.goto(demo.url);
-    await onScreen('Insert your smartcard');
-    await insertCard('provider-three-roles');
-    await onScreen('Choose your role');
-    await chooseRole('Service provider clinician at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
+    await signIn('provider-three-roles', 'Service provider clinician at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
     await onScreen('Referrals worklist');
     await page.reload();
     await onScreen('Referrals worklist');
@@ -428,11 +433,7 @@ describe('the demo SPA in Chromium', () => {
   });
 
   it('switches role (a new e-RS session key) and logs out', async () => {
-    await page.goto(demo.url);
-    await onScreen('Insert your smartcard');
-    await insertCard('provider-three-roles');
-    await onScreen('Choose your role');
-    await chooseRole('Service provider clinician at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
+    await signIn('provider-three-roles', 'Service provider clinician at SANDBOX ACUTE HOSPITALS NHS TRUST (R01)');
     await onScreen('Referrals worklist');
     const first = await newestCall('A008');
 
@@ -464,11 +465,7 @@ describe('the demo SPA in Chromium', () => {
   });
 
   it('shows that the session has ended once the card is removed', async () => {
-    await page.goto(demo.url);
-    await onScreen('Insert your smartcard');
-    await insertCard('referrer-two-roles');
-    await onScreen('Choose your role');
-    await chooseRole('Referring clinician at THE DENSHAM SURGERY (A81001)');
+    await signIn('referrer-two-roles', 'Referring clinician at THE DENSHAM SURGERY (A81001)');
     await onScreen('Find a service');
     const cleanSoFar = tab.errors();
 
