@@ -58,6 +58,9 @@ function pause(random: () => number): Promise<void> {
 
 interface ErsSession {
   key: string;
+  /** Its first key and any A002 answered with instead. */
+  keys: string[];
+  closedKeys: Set<string>;
   token: string;
   caseId: number;
   role: string | null;
@@ -73,7 +76,9 @@ interface ErsSession {
  * sign-in uses its own token here, and a role switch reuses its chain's token).
  */
 class RaceErs implements ErsSessionClient {
+  /** By every key it answered with. */
   readonly sessions = new Map<string, ErsSession>();
+  readonly all: ErsSession[] = [];
   readonly violations: string[] = [];
   random: () => number = Math.random;
   private next = 0;
@@ -86,14 +91,16 @@ class RaceErs implements ErsSessionClient {
 
   async createSession(ssoToken: string): Promise<OpenedUpstreamSession> {
     const caseId = this.caseOf(ssoToken);
-    for (const session of this.sessions.values()) {
+    for (const session of this.all) {
       if (session.token === ssoToken && session.open) {
         this.violation(caseId, `A001 while ${session.key} of the same chain is still open (two live e-RS sessions)`);
       }
     }
     await pause(this.random);
     const key = `key-${++this.next}`;
-    this.sessions.set(key, { key, token: ssoToken, caseId, role: null, open: true, inFlight: 0, closes: 0 });
+    const session = { key, keys: [key], closedKeys: new Set<string>(), token: ssoToken, caseId, role: null, open: true, inFlight: 0, closes: 0 };
+    this.sessions.set(key, session);
+    this.all.push(session);
     return {
       sessionKey: key,
       user: { identifier: `user-${caseId}`, firstName: 'S', lastName: 'J', middleName: null },
@@ -108,6 +115,13 @@ class RaceErs implements ErsSessionClient {
       this.stillOpen(session, 'A002');
       if (session.role !== null) throw new ErsRoleAlreadySelectedError();
       session.role = role.businessFunction;
+      // e-RS may answer A002 with another key for the same session: the gateway must use (and close) that one.
+      if (this.random() < 0.3) {
+        const renamed = `${session.key}-r`;
+        session.keys.push(renamed);
+        this.sessions.set(renamed, session);
+        return { sessionKey: renamed, permission: role.businessFunction === ADMIN.businessFunction ? ADMIN : CLINICIAN };
+      }
       return { sessionKey, permission: role.businessFunction === ADMIN.businessFunction ? ADMIN : CLINICIAN };
     } finally {
       session.inFlight -= 1;
@@ -122,11 +136,12 @@ class RaceErs implements ErsSessionClient {
     const session = this.sessions.get(sessionKey);
     if (session === undefined) throw new Error(`A003 for a key e-RS never issued: ${sessionKey}`);
     if (session.inFlight > 0) this.violation(session.caseId, `A003 on ${sessionKey} with ${session.inFlight} call(s) in flight`);
+    if (session.closedKeys.has(sessionKey)) this.violation(session.caseId, `A003 sent twice for ${sessionKey}`);
+    session.closedKeys.add(sessionKey);
     session.closes += 1;
-    if (!session.open) {
-      this.violation(session.caseId, `A003 sent twice for ${sessionKey}`);
-      return 'already-ended';
-    }
+    // A key an A002 replaced no longer names the session (the stricter reading of e-RS): its A003
+    // is a 403 and the session stays open until its new key is closed.
+    if (!session.open || session.keys.at(-1) !== sessionKey) return 'already-ended';
     session.open = false;
     await pause(this.random);
     return 'deleted';
@@ -137,6 +152,9 @@ class RaceErs implements ErsSessionClient {
     const session = this.sessions.get(key);
     if (session === undefined) throw new Error(`${what} with a key e-RS never issued: ${key}`);
     if (!session.open) this.violation(session.caseId, `${what} carried the closed key ${key}`);
+    // Two tabs may both send the first A002 with the key they read (the second gets e-RS's 400);
+    // a business call must carry the key the last A002 answered with.
+    if (what !== 'A002' && session.keys.at(-1) !== key) this.violation(session.caseId, `${what} carried ${key}, which an A002 replaced`);
     session.inFlight += 1;
     return session;
   }
@@ -351,11 +369,11 @@ describe('two tabs of one user racing each other (issue 18)', () => {
       if (signedInAgain) count('orphaned by a racing sign-in');
       else problems.push('a live session no tab holds, with no sign-in in the race');
     }
-    for (const session of ers.sessions.values()) {
+    for (const session of ers.all) {
       if (session.caseId !== caseId) continue;
       if (session.inFlight !== 0) problems.push(`${session.key} still has ${session.inFlight} call(s) in flight`);
-      if (session.open && !liveKeys.has(session.key)) problems.push(`${session.key} is open behind no gateway session`);
-      if (!session.open && session.closes !== 1) problems.push(`${session.key} was closed ${session.closes} times`);
+      if (session.open && !session.keys.some((key) => liveKeys.has(key))) problems.push(`${session.key} is open behind no gateway session`);
+      if (!session.open && (session.closes < 1 || session.closes > session.keys.length)) problems.push(`${session.key} was closed ${session.closes} times`);
     }
     return problems;
   }
