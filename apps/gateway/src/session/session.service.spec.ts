@@ -122,6 +122,16 @@ describe('SessionService', () => {
     expect(await store.get(first.sessionId)).toBeNull();
   });
 
+  it('a switch that loses a race (another tab signed out first) gives back the sign-in it reserved', async () => {
+    // LOGIN_TOKEN_FAILURES is 5: six lost races must not lock the card out of signing in.
+    for (let i = 0; i < 6; i++) {
+      const chosen = await sessions.chooseRole(await sessions.login(TOKEN, null, ADDRESS), CLINICIAN, ADDRESS);
+      await sessions.end(chosen.sessionId, 'logout');
+      await expect(sessions.chooseRole(chosen, ADMIN, ADDRESS)).rejects.toMatchObject({ code: 'no-session' });
+    }
+    await expect(sessions.login(TOKEN, null, ADDRESS)).resolves.toMatchObject({ session: { role: null } });
+  });
+
   it('choosing the selected role again only issues a new cookie value', async () => {
     const chosen = await sessions.chooseRole(await sessions.login(TOKEN, null, ADDRESS), CLINICIAN, ADDRESS);
     const again = await sessions.chooseRole(chosen, CLINICIAN, ADDRESS);

@@ -12,6 +12,7 @@ import {
 } from '@libs/ers-client';
 import {
   type EndReason,
+  type EndedSession,
   type GatewayRole,
   type GatewaySession,
   InjectSessionStore,
@@ -161,14 +162,31 @@ export class SessionService {
    */
   private async switchRole(current: CurrentSession, role: GatewayRole, clientAddress: string): Promise<CurrentSession> {
     const { session } = current;
-    // A switch sends an A001 too: throttled like a sign-in, before anything ends.
-    const admitted = await this.throttle.admit(clientAddress, session.upstream.ssoToken);
-    const ended = await this.store.end(current.sessionId, 'role-switch');
-    if (ended === null) throw new GatewayError('no-session', 'There is no session; sign in again.');
-    this.closes.recordEnded(ended);
     const ssoToken = session.upstream.ssoToken;
+    // A switch sends an A001 too: throttled like a sign-in, before anything ends.
+    const admitted = await this.throttle.admit(clientAddress, ssoToken);
+    // Until an A001 is sent, the reserved sign-in goes back on any failure: a switch that lost a
+    // race (another tab signed out or switched first) must not count against the card.
+    const giveBack = (): Promise<void> => this.throttle.settle(admitted, false);
+    let ended: EndedSession | null;
     try {
-      await this.closes.closeNow(ended.upstreamId, this.switchDeadlineMs);
+      ended = await this.store.end(current.sessionId, 'role-switch');
+    } catch (error) {
+      await giveBack();
+      throw error;
+    }
+    if (ended === null) {
+      await giveBack();
+      throw new GatewayError('no-session', 'There is no session; sign in again.');
+    }
+    this.closes.recordEnded(ended);
+    try {
+      try {
+        await this.closes.closeNow(ended.upstreamId, this.switchDeadlineMs);
+      } catch (error) {
+        await giveBack();
+        throw error;
+      }
       const opened = await this.createUpstream(ssoToken, admitted);
       const held = opened.permissions.find((permission) => sameRole(permission, role));
       if (held === undefined) {
