@@ -1,6 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Command, Redis } from 'ioredis';
-import { type OpenResult, SessionCipher } from '../cipher/session-cipher';
+import { randomBytes } from 'node:crypto';
+import { SessionCipher } from '../cipher/session-cipher';
 import { StoreUnavailableError } from '../errors';
 import { hashSessionId, hashUserId } from '../hashed-ids';
 import type { SessionStoreOptions } from '../session-store.options';
@@ -13,7 +12,6 @@ import type {
   EndedSession,
   GatewayRole,
   GatewaySession,
-  GatewayUser,
   LoginAdmission,
   LoginLimits,
   NewGatewaySession,
@@ -23,8 +21,24 @@ import type {
   UserSessionSummary,
 } from '../session-store.port';
 import { DecryptedKeyMemo } from './decrypted-key-memo';
-import { type RedisConnection, waitForRedisReady } from './redis-connection';
-import { SCRIPTS, type ScriptDefinition, type ScriptName, beginCallScript } from './scripts/session-scripts';
+import { EndCallsBatcher } from './end-calls-batch';
+import {
+  BLOB_PIECE_BYTES,
+  type KeyBinding,
+  type Profile,
+  type ScriptArg,
+  UNBOUND,
+  blobOf,
+  encryptProfile,
+  keyAad,
+  openProfile,
+  pieces,
+  profile,
+} from './record-codec';
+import type { RedisConnection } from './redis-connection';
+import { type ScriptReply, join, rows, strings, text } from './reply';
+import { ScriptRunner, guard, quit } from './script-runner';
+import { type ScriptName, beginCallScript } from './scripts/session-scripts';
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
   /** Prefix of every key (default `ersgw:`). */
@@ -70,85 +84,13 @@ const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 const MARK_MARGIN_MS = 5_000;
 /** A claim looks at this many times `limit` due closes, since some are skipped (in flight). */
 const CLAIM_SCAN_FACTOR = 4;
-/**
- * How long ended calls wait to be cleared together, and how many go in one command at most. Each
- * command costs a write to Redis (loopback TCP: several microseconds of kernel time, charged to the
- * sender) and its reply; 10 ms keeps that at a small fraction of a call's cost on a busy instance,
- * and a mark cleared 10 ms later changes nothing (a close waits for marks in steps of 200 ms).
- */
-const END_CALL_BATCH_MS = 10;
-const END_CALL_BATCH_MAX = 256;
-/** For `commandOf`: a command made with no arguments (they are set after), and Buffer replies. */
-const NO_ARGS: never[] = [];
-const BUFFER_REPLY = { replyEncoding: null };
 /** A close whose key we cannot decrypt waits this long for an instance that holds the right key. */
 const UNREADABLE_CLOSE_RETRY_MS = 60_000;
-/**
- * Blobs are stored in pieces no longer than Redis' `hash-max-listpack-value` (64 by default), so
- * a session hash stays a listpack (see the layout in `scripts/session-scripts.ts`).
- */
-const BLOB_PIECE_BYTES = 64;
-/** How long the writes of a fresh start wait for the acknowledged connection to be up. */
-const ACKED_FIRST_READY_MS = 1000;
 /** What `hashSessionId` makes: 32 bytes, base64url. */
 const HASHED_ID = /^[A-Za-z0-9_-]{43}$/;
 /** `maxCallsPerSession` when none is given. */
 const UNLIMITED_CALLS = 1_000_000_000;
 
-/** Ended calls whose marks are cleared in one command; one promise for all of them. */
-class EndCallBatch {
-  /** The command's arguments as sent: script SHA, no keys, the prefix, then upstream id, call id, … */
-  readonly args: string[];
-  readonly done: Promise<void>;
-  resolve!: () => void;
-  reject!: (error: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
-
-  constructor(sha: string, prefix: string) {
-    this.args = [sha, '0', prefix];
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-}
-
-/** What the profile blob holds: everything of a session that is not an index field. */
-interface Profile {
-  user: GatewayUser;
-  roles: GatewayRole[];
-  role: GatewayRole | null;
-  ssoToken: string;
-}
-
-/**
- * The profile as stored: the chosen role as its index in `roles` when it is one of them (always,
- * for a role the gateway let the user choose), which keeps a copy of it out of every session
- * record (about 90 bytes, the difference between one allocator size class and the next).
- */
-interface StoredProfile extends Omit<Profile, 'role'> {
-  role: number | GatewayRole | null;
-}
-
-function packProfile(profile: Profile): StoredProfile {
-  const { role, roles } = profile;
-  if (role === null) return profile;
-  const index = roles.findIndex(
-    (r) => r.businessFunction === role.businessFunction && r.orgIdentifier === role.orgIdentifier && r.orgName === role.orgName,
-  );
-  return index === -1 ? profile : { ...profile, role: index };
-}
-
-function unpackProfile(stored: StoredProfile): Profile {
-  const { role, roles } = stored;
-  if (typeof role !== 'number') return { ...stored, role };
-  const chosen = roles[role];
-  return { ...stored, role: chosen === undefined ? null : { ...chosen } };
-}
-
-type ScriptReply = unknown;
-type ScriptArg = string | number | Buffer;
-type ScriptCall = (...args: ScriptArg[]) => Promise<ScriptReply>;
 
 const END_REASONS: ReadonlySet<string> = new Set<EndReason>([
   'logout',
@@ -174,29 +116,11 @@ export class RedisSessionStore implements SessionStore {
   private readonly retentionMs: number;
   /** Tombstones: the in-flight lease + 5 s. */
   private readonly markRetentionMs: number;
-  /** Replies with bulk strings as strings. */
-  private readonly scripts: Record<ScriptName, ScriptCall>;
-  /** The same scripts, replies with bulk strings as Buffers: for those that return blob pieces. */
-  private readonly bufferScripts: Record<ScriptName, ScriptCall>;
-  private readonly evalBuffer: ScriptCall;
-  /** The hot path's script, its constants written in (see `beginCallScript`), and its SHA-1. */
-  private readonly beginCallLua: ScriptDefinition;
-  private readonly beginCallSha: string;
-  private readonly endCallsSha: string;
+  /** The scripts, on the main connection and (for the writes that matter) the acknowledged one. */
+  private readonly scripts: ScriptRunner;
   private readonly sessionKeyPrefix: string;
-  private endBatch: EndCallBatch | null = null;
+  private readonly endCalls: EndCallsBatcher;
   private readonly keyMemo: DecryptedKeyMemo | null;
-  private readonly minReplicasAck: number;
-  private readonly replicaAckTimeoutMs: number;
-  /**
-   * The writes that matter, on a connection of their own when they wait for replicas: `WAIT`
-   * blocks its connection, and a replica that does not answer must not stall the hot path too.
-   */
-  private readonly ackedRedis: RedisConnection;
-  private readonly ackedScripts: Record<ScriptName, ScriptCall>;
-  private readonly ackedBufferScripts: Record<ScriptName, ScriptCall>;
-  /** Settles once the acknowledged connection first is ready (or gave up): the writes of a fresh start wait for it. */
-  private readonly ackedFirstReady: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -209,31 +133,21 @@ export class RedisSessionStore implements SessionStore {
     this.retentionMs = options.closeRetentionMs ?? options.absoluteTimeoutMs + SEVEN_DAYS_MS;
     this.markRetentionMs = options.inFlightLeaseMs + MARK_MARGIN_MS;
     this.sessionKeyPrefix = `${this.prefix}S:`;
-    this.beginCallLua = beginCallScript(
+    const beginCall = beginCallScript(
       this.prefix,
       options.idleTimeoutMs,
       options.inFlightLeaseMs,
       MARK_MARGIN_MS,
       options.maxCallsPerSession ?? UNLIMITED_CALLS,
     );
-    this.beginCallSha = createHash('sha1').update(this.beginCallLua.lua).digest('hex');
-    this.endCallsSha = createHash('sha1').update(SCRIPTS.ersgwEndCalls.lua).digest('hex');
     const memoSize = options.keyCacheSize ?? 0;
     this.keyMemo = memoSize > 0 ? new DecryptedKeyMemo(memoSize, options.idleTimeoutMs) : null;
-    this.minReplicasAck = options.minReplicasAck ?? 0;
-    this.replicaAckTimeoutMs = options.replicaAckTimeoutMs ?? 500;
-    [this.scripts, this.bufferScripts] = defineScripts(redis);
-    this.evalBuffer = method(redis, 'evalBuffer');
-    if (this.minReplicasAck > 0) {
-      this.ackedRedis = redis instanceof Redis ? redis.duplicate() : redis.duplicate();
-      // The main connection reports the same outages; this one's errors fail its own commands.
-      this.ackedRedis.on('error', () => undefined);
-      this.ackedFirstReady = waitForRedisReady(this.ackedRedis, ACKED_FIRST_READY_MS).catch(() => undefined);
-      [this.ackedScripts, this.ackedBufferScripts] = defineScripts(this.ackedRedis);
-    } else {
-      this.ackedRedis = redis;
-      [this.ackedScripts, this.ackedBufferScripts] = [this.scripts, this.bufferScripts];
-    }
+    this.scripts = new ScriptRunner(redis, {
+      beginCall,
+      minReplicasAck: options.minReplicasAck ?? 0,
+      replicaAckTimeoutMs: options.replicaAckTimeoutMs ?? 500,
+    });
+    this.endCalls = new EndCallsBatcher(redis, this.prefix);
   }
 
   async create(sessionId: string, init: NewGatewaySession): Promise<CreatedSession> {
@@ -284,24 +198,11 @@ export class RedisSessionStore implements SessionStore {
     return reply === null ? null : this.toSession(h, reply);
   }
 
-  /**
-   * The hot path: EVALSHA sent directly (no per-call wrapper closures or promise chains), EVAL
-   * only when Redis has lost the script (after a restart or SCRIPT FLUSH).
-   */
+  /** The hot path: one script (see `ScriptRunner.beginCall`), the key decrypted once per blob when the memo is on. */
   async beginCall(sessionId: string, callId: string): Promise<CallGrant> {
     const h = hashSessionId(sessionId);
     const key = this.sessionKeyPrefix + h;
-    let reply: ScriptReply;
-    try {
-      try {
-        reply = await this.sendBeginCall(key, callId);
-      } catch (error) {
-        if (!isNoScript(error)) throw error;
-        reply = await this.evalBuffer(this.beginCallLua.lua, '1', key, callId);
-      }
-    } catch (error) {
-      throw new StoreUnavailableError(undefined, { cause: error });
-    }
+    const reply = await this.scripts.beginCall(key, callId);
     if (reply === 0) return { status: 'no-session' };
     if (reply === 1) return { status: 'no-role' };
     if (reply === 2) return { status: 'too-many-calls' };
@@ -354,18 +255,8 @@ export class RedisSessionStore implements SessionStore {
 
   /** Redis's clock, in epoch milliseconds. */
   private async redisNowMs(): Promise<number> {
-    const [seconds, micros] = await this.guard(() => this.redis.time());
+    const [seconds, micros] = await guard(() => this.redis.time());
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  }
-
-  /**
-   * `EVALSHA` of the hot path's script, replies as Buffers. The same command ioredis's
-   * `evalshaBuffer` sends, built here because its generated method copies the arguments twice
-   * (rest parameters, then `Array.prototype.flat` in `Command`'s constructor) and checks for
-   * auto-pipelining on every call (README, Performance: instructions).
-   */
-  private sendBeginCall(key: string, callId: string): Promise<ScriptReply> {
-    return this.redis.sendCommand(commandOf('evalsha', [this.beginCallSha, '1', key, callId], BUFFER_REPLY)) as Promise<ScriptReply>;
   }
 
   async beginSessionCall(sessionId: string, callId: string): Promise<GatewaySession | null> {
@@ -383,48 +274,9 @@ export class RedisSessionStore implements SessionStore {
     return session;
   }
 
-  /**
-   * Batched: every mark cleared within `END_CALL_BATCH_MS` goes in one command, so a busy
-   * instance pays a fraction of a round trip per call. The promise settles when that command has.
-   */
+  /** Batched (`EndCallsBatcher`): the promise settles when the command that carried this call's mark has. */
   endCall(upstreamId: string, callId: string): Promise<void> {
-    let batch = this.endBatch;
-    if (batch === null) {
-      batch = new EndCallBatch(this.endCallsSha, this.prefix);
-      this.endBatch = batch;
-      batch.timer = setTimeout(this.flushEnds, END_CALL_BATCH_MS);
-    }
-    batch.args.push(upstreamId, callId);
-    if (batch.args.length >= END_CALL_BATCH_MAX * 2 + 3) this.flushEnds();
-    return batch.done;
-  }
-
-  /** Sends the pending batch of ended calls now (also on close, so no mark waits for its lease). */
-  private readonly flushEnds = (): void => {
-    const batch = this.endBatch;
-    if (batch === null) return;
-    this.endBatch = null;
-    clearTimeout(batch.timer);
-    this.sendEndCalls(batch.args).then(batch.resolve, batch.reject);
-  };
-
-  /**
-   * `EVALSHA` of the end-calls script with the batch's own array as its arguments, built here as
-   * `sendBeginCall` is (ioredis's script method would copy and flatten them); `EVAL` only when
-   * Redis has lost the script.
-   */
-  private async sendEndCalls(args: string[]): Promise<void> {
-    try {
-      try {
-        await this.redis.sendCommand(commandOf('evalsha', args));
-      } catch (error) {
-        if (!isNoScript(error)) throw error;
-        args[0] = SCRIPTS.ersgwEndCalls.lua;
-        await this.redis.sendCommand(commandOf('eval', args));
-      }
-    } catch (error) {
-      throw new StoreUnavailableError(undefined, { cause: error });
-    }
+    return this.endCalls.endCall(upstreamId, callId);
   }
 
   async commitRole(
@@ -437,7 +289,7 @@ export class RedisSessionStore implements SessionStore {
     const oldH = hashSessionId(oldSessionId);
     // Two steps: the new profile is encrypted here, so we read the old one first; the script then
     // commits only if the session is still the one we read (expired or not: the script decides).
-    const record = await this.guard(() => this.redis.hgetallBuffer(this.key('S', oldH)));
+    const record = await guard(() => this.redis.hgetallBuffer(this.key('S', oldH)));
     const upstreamId = record.u?.toString('latin1');
     if (upstreamId === undefined) {
       await this.run('ersgwClearOrphanMark', [this.key('T', oldH), this.prefix, callId]);
@@ -585,10 +437,14 @@ export class RedisSessionStore implements SessionStore {
 
   async claimCloses(limit: number, leaseMs: number): Promise<ClaimedClose[]> {
     if (limit <= 0) return [];
-    await this.ackedFirstReady;
-    const reply = await this.guard(() =>
-      this.ackedBufferScripts.ersgwClaimCloses(this.key('D'), this.prefix, Math.floor(limit), Math.floor(leaseMs), this.pollDelayMs, CLAIM_SCAN_FACTOR),
-    );
+    const reply = await this.scripts.runClaim('ersgwClaimCloses', [
+      this.key('D'),
+      this.prefix,
+      Math.floor(limit),
+      Math.floor(leaseMs),
+      this.pollDelayMs,
+      CLAIM_SCAN_FACTOR,
+    ]);
     const found = rows(reply);
     // Polled often: only a claim that took something waits for the replicas.
     if (found.length > 0) await this.acknowledgedClaims(found.map((row) => text(rows(row)[0])));
@@ -604,10 +460,13 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async claimClose(upstreamId: string, leaseMs: number): Promise<ClaimCloseResult> {
-    await this.ackedFirstReady;
-    const reply = await this.guard(() =>
-      this.ackedBufferScripts.ersgwClaimClose(this.key('D'), this.key('U', upstreamId), this.key('F', upstreamId), upstreamId, Math.floor(leaseMs)),
-    );
+    const reply = await this.scripts.runClaim('ersgwClaimClose', [
+      this.key('D'),
+      this.key('U', upstreamId),
+      this.key('F', upstreamId),
+      upstreamId,
+      Math.floor(leaseMs),
+    ]);
     if (Array.isArray(reply)) await this.acknowledgedClaims([upstreamId]);
     if (reply === 0) return { status: 'done' };
     if (reply === 1) return { status: 'claimed-elsewhere' };
@@ -649,7 +508,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async ping(): Promise<void> {
-    await this.guard(() => this.redis.ping());
+    await guard(() => this.redis.ping());
   }
 
   /**
@@ -668,10 +527,10 @@ export class RedisSessionStore implements SessionStore {
     const pattern = `${escapeGlob(this.prefix)}F:*`;
     let cursor = '0';
     do {
-      const [next, keys] = await this.guard(() => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+      const [next, keys] = await guard(() => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
       cursor = next;
       for (const key of keys) {
-        callsInFlight += await this.guard(() => this.redis.zcount(key, `(${now}`, '+inf'));
+        callsInFlight += await guard(() => this.redis.zcount(key, `(${now}`, '+inf'));
       }
     } while (cursor !== '0');
     return { sessions: Number(sessions), pendingCloses: Number(pendingCloses), callsInFlight };
@@ -679,11 +538,9 @@ export class RedisSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     this.keyMemo?.close();
-    const pending = this.endBatch?.done.catch(() => undefined);
-    this.flushEnds();
-    await pending;
+    await this.endCalls.close();
     // The acknowledged connection is the store's own, whoever owns the main one.
-    if (this.ackedRedis !== this.redis) await quit(this.ackedRedis);
+    await this.scripts.close();
     if (this.ownsConnection) await quit(this.redis);
   }
 
@@ -694,59 +551,20 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private async run(name: ScriptName, args: ScriptArg[]): Promise<ScriptReply> {
-    return this.guard(() => this.scripts[name](...args));
+    return this.scripts.run(name, args);
   }
 
-  /**
-   * A write that matters: on the acknowledged connection, then `WAIT`, which counts the replicas
-   * holding every write of that connection so far (sent after the reply, so a script resent as
-   * EVAL after NOSCRIPT is covered too).
-   */
   private async runAcked(name: ScriptName, args: ScriptArg[]): Promise<ScriptReply> {
-    await this.ackedFirstReady;
-    const reply = await this.guard(() => this.ackedScripts[name](...args));
-    await this.acknowledged();
-    return reply;
+    return this.scripts.runAcked(name, args);
   }
 
-  /**
-   * Claims are sent only once replicas hold them (or a failover could hand the same close to a
-   * second instance). Unacknowledged, they are released at once where they were made, so the
-   * closes are not held back for a whole lease; if the release is lost too, the lease ends it.
-   */
-  private async acknowledgedClaims(upstreamIds: string[]): Promise<void> {
-    try {
-      await this.acknowledged();
-    } catch (error) {
-      const release = (id: string): Promise<unknown> => this.ackedScripts.ersgwReleaseClose(this.key('D'), this.key('U', id), id, 0);
-      await Promise.all(upstreamIds.map((id) => release(id).catch(() => undefined)));
-      throw error;
-    }
-  }
-
-  /** Every write of the acknowledged connection so far is held by `minReplicasAck` replicas, or this throws. */
-  private async acknowledged(): Promise<void> {
-    if (this.minReplicasAck === 0) return;
-    const replicas = await this.guard(() => this.ackedRedis.wait(this.minReplicasAck, this.replicaAckTimeoutMs));
-    if (replicas < this.minReplicasAck) {
-      throw new StoreUnavailableError(
-        `the session store's write was held by ${replicas} of ${this.minReplicasAck} replicas after ${this.replicaAckTimeoutMs} ms`,
-      );
-    }
-  }
-
-  /** For scripts whose reply carries blob pieces: bulk strings come back as Buffers. */
   private async runBuffer(name: ScriptName, args: ScriptArg[]): Promise<ScriptReply> {
-    return this.guard(() => this.bufferScripts[name](...args));
+    return this.scripts.runBuffer(name, args);
   }
 
-  /** Every failure of Redis itself is "store unavailable": the gateway answers 503 and keeps the session. */
-  private async guard<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw new StoreUnavailableError(undefined, { cause: error });
-    }
+  /** Claims are sent only once replicas hold them; unacknowledged, they are released at once. */
+  private async acknowledgedClaims(upstreamIds: string[]): Promise<void> {
+    await this.scripts.acknowledgedClaims(upstreamIds, (id) => [this.key('D'), this.key('U', id), id, 0]);
   }
 
   /**
@@ -813,18 +631,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private encryptProfile(upstreamId: string, h: string, ae: string, stored: Profile): Buffer {
-    return this.cipher.encrypt(JSON.stringify(packProfile(stored)), profileAad(upstreamId, h, ae));
+    return encryptProfile(this.cipher, upstreamId, h, ae, stored);
   }
 
-  private openProfile(upstreamId: string, h: string, ae: string, blob: Buffer): OpenResult {
-    if (SessionCipher.versionOf(blob) === 1) return { ok: false, failure: 'unknown-key' };
-    return this.cipher.open(blob, profileAad(upstreamId, h, ae));
+  private openProfile(upstreamId: string, h: string, ae: string, blob: Buffer): ReturnType<typeof openProfile> {
+    return openProfile(this.cipher, upstreamId, h, ae, blob);
   }
-}
-
-/** An opened profile blob: authenticated, so it is our own JSON (a shape check would only restate encryptProfile). */
-function profile(json: string): Profile {
-  return unpackProfile(JSON.parse(json) as StoredProfile);
 }
 
 export { hashSessionId };
@@ -834,129 +646,8 @@ function newUpstreamId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** What a key blob is bound to besides its upstream id. */
-interface KeyBinding {
-  /** The session's hash (the S key's id); `-` for a close queued without a session. */
-  h: string;
-  /** The absolute expiry, as stored; `0` without a session. */
-  ae: string;
-  /** The role flag; `0` without a session. */
-  r: string;
-}
-
-const UNBOUND: KeyBinding = { h: '-', ae: '0', r: '0' };
-
-/**
- * The associated data of a session's e-RS key: the record it belongs to (upstream id and the
- * cookie's hash) and the fields a copy or an edit would change (absolute expiry, role flag). A
- * blob copied or moved to another record, or left in a record whose expiry or role was edited,
- * fails authentication.
- */
-function keyAad(upstreamId: string, h: string, ae: string, r: string): string {
-  return `ersgw/v2/k/${upstreamId}/${h}/${ae}/${r}`;
-}
-
-/** The associated data of a session's profile (which holds the chosen role): its record and absolute expiry. */
-function profileAad(upstreamId: string, h: string, ae: string): string {
-  return `ersgw/v2/p/${upstreamId}/${h}/${ae}`;
-}
-
 function toReason(value: string): EndReason {
   return END_REASONS.has(value) ? (value as EndReason) : 'session-expired';
-}
-
-function rows(reply: ScriptReply): unknown[] {
-  if (!Array.isArray(reply)) throw new StoreUnavailableError('unexpected reply from the session store');
-  return reply as unknown[];
-}
-
-/** The first `n` entries of a script's array reply, as strings. */
-function strings(reply: ScriptReply, n: 2): [string, string];
-function strings(reply: ScriptReply, n: 3): [string, string, string];
-function strings(reply: ScriptReply, n: number): string[] {
-  const list = rows(reply);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(text(list[i]));
-  return out;
-}
-
-/** A reply value as text: ids, reasons and numbers (ASCII) from a Buffer or string reply. */
-function text(value: unknown): string {
-  if (Buffer.isBuffer(value)) return value.toString('latin1');
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  throw new StoreUnavailableError('unexpected reply from the session store');
-}
-
-/** A blob's pieces list[from..to) joined (a missing piece counts as empty: the blob then fails to decrypt). */
-function join(list: unknown[], from: number, to: number): Buffer {
-  if (to - from === 1 && Buffer.isBuffer(list[from])) return list[from];
-  const parts: Buffer[] = [];
-  for (let i = from; i < to; i++) {
-    const piece = list[i];
-    if (Buffer.isBuffer(piece)) parts.push(piece);
-  }
-  return Buffer.concat(parts);
-}
-
-/** A blob as script arguments: its piece count, then its pieces (views, not copies). */
-function pieces(blob: Buffer): ScriptArg[] {
-  const out: ScriptArg[] = [String(Math.ceil(blob.length / BLOB_PIECE_BYTES))];
-  for (let at = 0; at < blob.length; at += BLOB_PIECE_BYTES) out.push(blob.subarray(at, at + BLOB_PIECE_BYTES));
-  return out;
-}
-
-/** The blob `f` of a hash read with HGETALL (`<f>n` pieces `<f>0`, …), or null when it has none. */
-function blobOf(record: Record<string, Buffer>, f: 'k' | 'p'): Buffer | null {
-  const n = Number(record[`${f}n`]?.toString('latin1'));
-  if (!(n > 0)) return null;
-  const parts: Buffer[] = [];
-  for (let i = 0; i < n; i++) {
-    const piece = record[`${f}${i}`];
-    if (piece === undefined) return null;
-    parts.push(piece);
-  }
-  return Buffer.concat(parts);
-}
-
-/** Defines the store's scripts on a connection: their methods with string and with Buffer replies. */
-function defineScripts(redis: RedisConnection): [Record<ScriptName, ScriptCall>, Record<ScriptName, ScriptCall>] {
-  const scripts: Partial<Record<ScriptName, ScriptCall>> = {};
-  const bufferScripts: Partial<Record<ScriptName, ScriptCall>> = {};
-  for (const [name, def] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
-    // defineCommand sends EVALSHA and falls back to EVAL when Redis lost its script cache.
-    redis.defineCommand(name, def);
-    scripts[name] = method(redis, name);
-    bufferScripts[name] = method(redis, `${name}Buffer`);
-  }
-  return [scripts as Record<ScriptName, ScriptCall>, bufferScripts as Record<ScriptName, ScriptCall>];
-}
-
-async function quit(redis: RedisConnection): Promise<void> {
-  try {
-    await redis.quit();
-  } catch {
-    // QUIT cannot be sent while Redis is unreachable; dropping the socket is all that is left.
-    redis.disconnect();
-  }
-}
-
-/** A method ioredis adds at run time (defined commands, `<command>Buffer`), which its types do not list. */
-function method(redis: RedisConnection, name: string): ScriptCall {
-  const fn = (redis as unknown as Record<string, ScriptCall | undefined>)[name];
-  if (typeof fn !== 'function') throw new Error(`ioredis did not define ${name}`);
-  return fn.bind(redis);
-}
-
-/** A command with these arguments as they are (ioredis's constructor would copy them). */
-function commandOf(name: string, args: string[], options?: typeof BUFFER_REPLY): Command {
-  const command = new Command(name, NO_ARGS, options);
-  command.args = args;
-  return command;
-}
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
 function escapeGlob(value: string): string {
