@@ -2,7 +2,8 @@
  * The Lua scripts behind the Redis session store. Each one is a single atomic step, and each takes
  * its time from Redis `TIME` so gateway instances with skewed clocks agree on every expiry.
  *
- * They live in a TypeScript file (not `.lua` files) so `tsc` carries them into `dist` unchanged.
+ * Their Lua is in the `.lua` files next to this one, read when this module loads (`scripts/build.mjs`
+ * copies them into `dist`; `lua-files.test.ts` loads each into Redis, so a syntax error fails it).
  *
  * Keys (prefix `P`, default `ersgw:`):
  *   P S:<h>  HASH  one live gateway session, and while it lives the only record of its upstream
@@ -55,97 +56,24 @@
  * Scripts return numbers as strings so large epoch milliseconds survive any reply mapping.
  */
 
-const PRELUDE = `
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local function fmt(n) return string.format('%.0f', n) end
-`;
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The Lua file `<name>.lua` next to this module (in `dist`, where the build copied it), after a
+ * newline as when the scripts were strings here: the same text, so the same SHA-1s across an upgrade.
+ */
+function lua(name: string): string {
+  return `\n${readFileSync(join(__dirname, `${name}.lua`), 'utf8')}`;
+}
+
+const PRELUDE = lua('prelude');
 
 /**
  * Blobs: reading and writing their pieces. Only in the scripts that need them (a local function
  * costs a closure on every run, and the hot path has none to spare).
  */
-const BLOBS = `
--- Appends to out the pieces <f>0 .. <f>(n-1) of the blob f in hash key (a missing one as '').
-local function read_pieces(key, f, n, out)
-  if n <= 0 then return out end
-  local names = {}
-  for i = 1, n do names[i] = f .. (i - 1) end
-  local got = redis.call('HMGET', key, unpack(names))
-  for i = 1, n do out[#out + 1] = got[i] or '' end
-  return out
-end
--- Appends to fields the blob f that ARGV carries from index i (count, pieces); returns the next index.
-local function put_argv_blob(fields, f, i)
-  local n = tonumber(ARGV[i])
-  fields[#fields + 1] = f .. 'n'
-  fields[#fields + 1] = ARGV[i]
-  for j = 1, n do
-    fields[#fields + 1] = f .. (j - 1)
-    fields[#fields + 1] = ARGV[i + j]
-  end
-  return i + n + 1
-end
--- What ended a session: its timeout if one has passed, else the reason given.
-local function end_reason(ie, ae, now, given)
-  if tonumber(ae) <= now then return 'absolute-timeout' end
-  if tonumber(ie) <= now then return 'idle-timeout' end
-  return given
-end
--- Ends the live session in hash sk (session h, upstream u, kn key pieces): its key moves to a new
--- U record with the close bookkeeping, the hash and its index entry go, its close is queued, and
--- a tombstone keeps u findable from h for a late commitRole.
-local function retire(p, sk, h, u, kn, reason, now, tombstone_ms, retention_ms)
-  local uk = p .. 'U:' .. u
-  local n = tonumber(kn) or 0
-  local b = redis.call('HMGET', sk, 'ae', 'r', 'uh')
-  local fields = {'why', reason, 'n', '0', 'kn', tostring(n), 'h', h, 'ae', b[1] or '0', 'r', b[2] or '0'}
-  local pieces = read_pieces(sk, 'k', n, {})
-  for i = 1, n do
-    fields[#fields + 1] = 'k' .. (i - 1)
-    fields[#fields + 1] = pieces[i]
-  end
-  redis.call('DEL', sk, uk)
-  redis.call('HSET', uk, unpack(fields))
-  redis.call('PEXPIRE', uk, retention_ms)
-  redis.call('ZREM', p .. 'X', h)
-  if b[3] then redis.call('ZREM', p .. 'N:' .. b[3], h) end
-  redis.call('ZADD', p .. 'D', fmt(now), u)
-  redis.call('SET', p .. 'T:' .. h, u, 'PX', tombstone_ms)
-end
--- Files h in the user index nk with score c, and keeps the index as long as its newest record.
-local function index_user(nk, h, c, keep_until, now)
-  redis.call('ZADD', nk, fmt(c), h)
-  if redis.call('PTTL', nk) < keep_until - now then redis.call('PEXPIRE', nk, fmt(keep_until - now)) end
-end
--- The live sessions in user index nk (user hash uh), oldest first, as {h, S key, HMGET fields
--- u r ie ae c kn pn ls}, skipping 'except'. Entries whose record is gone or belongs to someone
--- else are dropped; expired ones are left for the sweeper.
-local function user_sessions(p, nk, uh, now, except)
-  local live = {}
-  for _, h in ipairs(redis.call('ZRANGE', nk, 0, -1)) do
-    if h ~= except then
-      local sk = p .. 'S:' .. h
-      local f = redis.call('HMGET', sk, 'u', 'r', 'ie', 'ae', 'c', 'kn', 'pn', 'ls', 'uh')
-      if not f[1] or f[9] ~= uh then
-        redis.call('ZREM', nk, h)
-      elseif tonumber(f[3]) > now and tonumber(f[4]) > now then
-        live[#live + 1] = {h, sk, f}
-      end
-    end
-  end
-  return live
-end
--- The reply of GET and BEGIN_SESSION_CALL: {u, r, ie, ae, c, kn, k pieces…, p pieces…}.
-local function session_reply(key, f)
-  local kn = tonumber(f[6]) or 0
-  local out = {f[1], f[2], f[3], f[4], f[5], tostring(kn)}
-  read_pieces(key, 'k', kn, out)
-  return read_pieces(key, 'p', tonumber(f[7]) or 0, out)
-end
-`;
+const BLOBS = lua('blobs');
 
 export interface ScriptDefinition {
   numberOfKeys: number;
@@ -167,57 +95,10 @@ const script = (numberOfKeys: number, body: string): ScriptDefinition => ({
  * Past the per-user limit, the user's oldest live sessions end here (session-limit), in the same
  * step as the new one is filed. Returns {c, ie, ae, then u, reason of each session it ended}.
  */
-export const CREATE = script(
-  2,
-  BLOBS +
-    `
-local now = now_ms()
-local c = now
-if ARGV[3] ~= '' then c = tonumber(ARGV[3]) end
-local ae = tonumber(ARGV[4])
-local ie = math.min(c + tonumber(ARGV[2]), ae)
-local old = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'kn')
-if old[1] then
-  -- Only if two cookie values (random) ever collide: even then the e-RS session that held this id
-  -- is closed, not forgotten.
-  retire(ARGV[1], KEYS[1], ARGV[7], old[1], old[4], end_reason(old[2], old[3], now, 'relogin'), now, ARGV[9], ARGV[8])
-end
-redis.call('DEL', KEYS[1])
-local fields = {'u', ARGV[5], 'r', ARGV[6], 'ie', fmt(ie), 'ae', fmt(ae), 'c', fmt(c), 'ls', fmt(c), 'uh', ARGV[10]}
-put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 12))
-redis.call('HSET', KEYS[1], unpack(fields))
--- Kept until long after its absolute expiry: the sweeper deletes it when it ends the session
--- (so a proxied call need not move its TTL), and until then it holds the key the close needs.
-redis.call('PEXPIREAT', KEYS[1], fmt(ae + tonumber(ARGV[8])))
-redis.call('ZADD', ARGV[1] .. 'X', fmt(ie), ARGV[7])
-index_user(KEYS[2], ARGV[7], c, ae + tonumber(ARGV[8]), now)
-local out = {fmt(c), fmt(ie), fmt(ae)}
-local max = tonumber(ARGV[11])
-if max > 0 then
-  local others = user_sessions(ARGV[1], KEYS[2], ARGV[10], now, ARGV[7])
-  for i = 1, #others + 1 - max do
-    local h, sk, f = others[i][1], others[i][2], others[i][3]
-    retire(ARGV[1], sk, h, f[1], f[6], 'session-limit', now, ARGV[9], ARGV[8])
-    out[#out + 1] = f[1]
-    out[#out + 1] = 'session-limit'
-  end
-end
-return out
-`,
-);
+export const CREATE = script(2, BLOBS + lua('create'));
 
 /** KEYS: S. Returns {u, r, ie, ae, c, kn, k pieces…, p pieces…} of a live session, or nil. Does not slide. */
-export const GET = script(
-  1,
-  BLOBS +
-    `
-local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'c', 'kn', 'pn')
-if not f[1] then return false end
-local now = now_ms()
-if tonumber(f[3]) <= now or tonumber(f[4]) <= now then return false end
-return session_reply(KEYS[1], f)
-`,
-);
+export const GET = script(1, BLOBS + lua('get'));
 
 /**
  * The hot path. KEYS: S. ARGV: callId. The prefix, the idle timeout, the lease and the mark margin
@@ -233,42 +114,18 @@ return session_reply(KEYS[1], f)
  * sweeper, which re-reads `ie` before ending anything, re-files a slid session when it meets it.
  * That keeps a sorted-set update off every proxied call.
  */
+/** begin-call.lua: its constants are the placeholders `__PREFIX__`, `__IDLE_MS__`, … (Lua names, so it parses as it is). */
+const BEGIN_CALL_TEMPLATE = lua('begin-call');
+
 export function beginCallScript(prefix: string, idleMs: number, leaseMs: number, markMarginMs: number, maxCalls: number): ScriptDefinition {
-  return script(
-    1,
-    `
-local PREFIX = ${luaString(prefix)}
--- An encrypted e-RS key (33 bytes + a key of 32 to 95) is two pieces: read with the rest.
-local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'kn', 'k0', 'k1')
-if not f[1] then return 0 end
-local now = now_ms()
-local ae = tonumber(f[4])
-if tonumber(f[3]) <= now or ae <= now then return 0 end
-if f[2] ~= '1' then return 1 end
-local fk = PREFIX .. 'F:' .. f[1]
-if redis.call('ZCARD', fk) >= ${integer(maxCalls)} then
-  redis.call('ZREMRANGEBYSCORE', fk, '-inf', fmt(now))
-  if redis.call('ZCARD', fk) >= ${integer(maxCalls)} then return 2 end
-end
-redis.call('HSET', KEYS[1], 'ie', fmt(math.min(now + ${integer(idleMs)}, ae)), 'ls', fmt(now))
-local lease = now + ${integer(leaseMs)}
-redis.call('ZADD', fk, fmt(lease), ARGV[1])
--- Every lease has the same length, so the newest one always ends last.
-redis.call('PEXPIREAT', fk, fmt(lease + ${integer(markMarginMs)}))
-local kn = tonumber(f[5]) or 0
-local head = string.char(#f[1]) .. f[1] .. string.char(#f[4]) .. f[4]
-if kn == 2 then return head .. (f[6] or '') .. (f[7] or '') end
-local out = {head}
-for i = 1, math.min(kn, 2) do out[i + 1] = f[5 + i] or '' end
-if kn > 2 then
-  local names = {}
-  for i = 3, kn do names[i - 2] = 'k' .. (i - 1) end
-  local more = redis.call('HMGET', KEYS[1], unpack(names))
-  for i = 1, kn - 2 do out[i + 3] = more[i] or '' end
-end
-return table.concat(out)
-`,
-  );
+  const constants: Record<string, string> = {
+    __PREFIX__: luaString(prefix),
+    __IDLE_MS__: integer(idleMs),
+    __LEASE_MS__: integer(leaseMs),
+    __MARK_MARGIN_MS__: integer(markMarginMs),
+    __MAX_CALLS__: integer(maxCalls),
+  };
+  return script(1, BEGIN_CALL_TEMPLATE.replace(/__[A-Z_]+__/g, (name) => constants[name] ?? name));
 }
 
 /** Any string as a Lua literal: every byte as a decimal escape, so no prefix can break out of it. */
@@ -286,21 +143,7 @@ function integer(value: number): string {
  * Marks the call in flight without sliding and without needing a role.
  * Returns {u, r, ie, ae, c, kn, k pieces…, p pieces…} or nil.
  */
-export const BEGIN_SESSION_CALL = script(
-  1,
-  BLOBS +
-    `
-local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'c', 'kn', 'pn')
-if not f[1] then return false end
-local now = now_ms()
-if tonumber(f[3]) <= now or tonumber(f[4]) <= now then return false end
-local fk = ARGV[1] .. 'F:' .. f[1]
-local lease = now + tonumber(ARGV[2])
-redis.call('ZADD', fk, fmt(lease), ARGV[3])
-redis.call('PEXPIREAT', fk, fmt(lease + tonumber(ARGV[4])))
-return session_reply(KEYS[1], f)
-`,
-);
+export const BEGIN_SESSION_CALL = script(1, BLOBS + lua('begin-session-call'));
 
 /**
  * KEYS: S old, S new, F, T old.
@@ -311,67 +154,17 @@ return session_reply(KEYS[1], f)
  * the caller read: it holds that encryption's random IV and tag, so any rewrite changes it.
  * Returns {ie, ae, c} or nil when the old session is gone, expired or was changed meanwhile.
  */
-export const COMMIT_ROLE = script(
-  4,
-  BLOBS +
-    `
-redis.call('ZREM', KEYS[3], ARGV[6])
-local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'c', 'p0', 'uh')
-if f[1] ~= ARGV[4] or f[5] ~= ARGV[5] or f[3] ~= ARGV[9] then return false end
-local now = now_ms()
-if tonumber(f[2]) <= now or tonumber(f[3]) <= now then return false end
-local taken = redis.call('HMGET', KEYS[2], 'u', 'ie', 'ae', 'kn')
-if taken[1] and taken[1] ~= ARGV[4] then
-  -- Only if two cookie values collide: the session that held the new id is ended and closed.
-  retire(ARGV[1], KEYS[2], ARGV[3], taken[1], taken[4], end_reason(taken[2], taken[3], now, 'relogin'), now, ARGV[7], ARGV[8])
-end
-local fields = {'u', ARGV[4], 'r', '1', 'ie', f[2], 'ae', f[3], 'c', f[4], 'ls', fmt(now)}
-if f[6] then
-  fields[#fields + 1] = 'uh'
-  fields[#fields + 1] = f[6]
-end
-put_argv_blob(fields, 'p', put_argv_blob(fields, 'k', 10))
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], unpack(fields))
-redis.call('PEXPIREAT', KEYS[2], fmt(tonumber(f[3]) + tonumber(ARGV[8])))
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', ARGV[1] .. 'X', ARGV[2])
-redis.call('ZADD', ARGV[1] .. 'X', fmt(math.min(tonumber(f[2]), tonumber(f[3]))), ARGV[3])
-if f[6] then
-  -- The user's index follows the session to its new id, keeping its creation time.
-  local nk = ARGV[1] .. 'N:' .. f[6]
-  redis.call('ZREM', nk, ARGV[2])
-  index_user(nk, ARGV[3], tonumber(f[4]), tonumber(f[3]) + tonumber(ARGV[8]), now)
-end
-redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[7])
-return {f[2], f[3], f[4]}
-`,
-);
+export const COMMIT_ROLE = script(4, BLOBS + lua('commit-role'));
 
 /**
  * KEYS: none. ARGV: prefix, then (u, callId) pairs. Clears the in-flight marks of calls that have
  * ended: the store batches them (one command for every call that ended within 10 ms) so clearing
  * a mark costs a proxied call a fraction of a Redis round trip.
  */
-export const END_CALLS = script(
-  0,
-  `
-for i = 2, #ARGV, 2 do
-  redis.call('ZREM', ARGV[1] .. 'F:' .. ARGV[i], ARGV[i + 1])
-end
-return 0
-`,
-);
+export const END_CALLS = script(0, lua('end-calls'));
 
 /** KEYS: T. ARGV: prefix, callId. Clears a mark left on a session id that has since stopped working. */
-export const CLEAR_ORPHAN_MARK = script(
-  1,
-  `
-local u = redis.call('GET', KEYS[1])
-if u then redis.call('ZREM', ARGV[1] .. 'F:' .. u, ARGV[2]) end
-return 0
-`,
-);
+export const CLEAR_ORPHAN_MARK = script(1, lua('clear-orphan-mark'));
 
 /**
  * KEYS: S. ARGV: prefix, h, reason, tombstoneMs, retentionMs, and optionally uh: then only a
@@ -380,72 +173,17 @@ return 0
  * its timeout as the reason, so the reason recorded is what really ended it.
  * Returns {u, reason} or nil.
  */
-export const END = script(
-  1,
-  BLOBS +
-    `
-local f = redis.call('HMGET', KEYS[1], 'u', 'ie', 'ae', 'kn', 'uh')
-if not f[1] then return false end
-if ARGV[6] and f[5] ~= ARGV[6] then return false end
-local now = now_ms()
-local reason = end_reason(f[2], f[3], now, ARGV[3])
-retire(ARGV[1], KEYS[1], ARGV[2], f[1], f[4], reason, now, ARGV[4], ARGV[5])
-return {f[1], reason}
-`,
-);
+export const END = script(1, BLOBS + lua('end'));
 
 /** KEYS: U, D. ARGV: u, reason, retentionMs, then the key blob (count, pieces…). */
-export const QUEUE_CLOSE = script(
-  2,
-  BLOBS +
-    `
-local now = now_ms()
-local fields = {'why', ARGV[2], 'n', '0', 'h', '-', 'ae', '0', 'r', '0'}
-put_argv_blob(fields, 'k', 4)
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('ZADD', KEYS[2], fmt(now), ARGV[1])
-return 1
-`,
-);
+export const QUEUE_CLOSE = script(2, BLOBS + lua('queue-close'));
 
 /**
  * KEYS: X. ARGV: prefix, limit, tombstoneMs, retentionMs.
  * Returns {lost, {u, reason}, ...}: how many index entries it dropped because their session hash
  * was gone (lost by Redis: nothing left to close with), then the sessions it ended.
  */
-export const SWEEP_EXPIRED = script(
-  1,
-  BLOBS +
-    `
-local now = now_ms()
-local hs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', fmt(now), 'LIMIT', 0, tonumber(ARGV[2]))
-local lost = 0
-local out = {0}
-for _, h in ipairs(hs) do
-  local sk = ARGV[1] .. 'S:' .. h
-  local s = redis.call('HMGET', sk, 'u', 'ie', 'ae', 'kn')
-  if not s[1] then
-    redis.call('ZREM', KEYS[1], h)
-    lost = lost + 1
-  else
-    local ie = tonumber(s[2])
-    local ae = tonumber(s[3])
-    if ie > now and ae > now then
-      -- Slid after the index was read elsewhere: repair the index, do not end it.
-      redis.call('ZADD', KEYS[1], fmt(math.min(ie, ae)), h)
-    else
-      local reason = end_reason(ie, ae, now, 'idle-timeout')
-      retire(ARGV[1], sk, h, s[1], s[4], reason, now, ARGV[3], ARGV[4])
-      out[#out + 1] = {s[1], reason}
-    end
-  end
-end
-out[1] = lost
-return out
-`,
-);
+export const SWEEP_EXPIRED = script(1, BLOBS + lua('sweep-expired'));
 
 /**
  * KEYS: D. ARGV: prefix, limit, leaseMs, pollDelayMs, scanFactor.
@@ -453,149 +191,39 @@ return out
  * poll delay so it sorts behind the due ones and cannot starve them.
  * Returns {{u, why, n, h, ae, r, k pieces…}, ...}.
  */
-export const CLAIM_CLOSES = script(
-  1,
-  BLOBS +
-    `
-local now = now_ms()
-local limit = tonumber(ARGV[2])
-local poll = tonumber(ARGV[4])
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', fmt(now + poll), 'LIMIT', 0, limit * tonumber(ARGV[5]))
-local out = {}
-for _, u in ipairs(ids) do
-  if #out >= limit then break end
-  local uk = ARGV[1] .. 'U:' .. u
-  local rec = redis.call('HMGET', uk, 'why', 'l', 'kn', 'h', 'ae', 'r')
-  if not rec[1] then
-    redis.call('ZREM', KEYS[1], u)
-  elseif rec[2] and tonumber(rec[2]) > now then
-    -- leased by another claimer
-  else
-    local fk = ARGV[1] .. 'F:' .. u
-    -- Leases that ran out belong to calls whose instance died: they no longer hold the close.
-    redis.call('ZREMRANGEBYSCORE', fk, '-inf', fmt(now))
-    if redis.call('ZCARD', fk) > 0 then
-      redis.call('ZADD', KEYS[1], fmt(now + poll), u)
-    else
-      local l = now + tonumber(ARGV[3])
-      redis.call('ZADD', KEYS[1], fmt(l), u)
-      local n = redis.call('HINCRBY', uk, 'n', 1)
-      redis.call('HSET', uk, 'l', fmt(l))
-      out[#out + 1] = read_pieces(uk, 'k', tonumber(rec[3]) or 0, {u, rec[1], tostring(n), rec[4] or '', rec[5] or '', rec[6] or ''})
-    end
-  end
-end
-return out
-`,
-);
+export const CLAIM_CLOSES = script(1, BLOBS + lua('claim-closes'));
 
 /**
  * KEYS: D, U, F. ARGV: u, leaseMs.
  * Returns 0 done, 1 claimed elsewhere, 2 in flight, or {why, n, h, ae, r, k pieces…} when claimed.
  */
-export const CLAIM_CLOSE = script(
-  3,
-  BLOBS +
-    `
-local now = now_ms()
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-local rec = redis.call('HMGET', KEYS[2], 'why', 'l', 'kn', 'h', 'ae', 'r')
-if not score or not rec[1] then return 0 end
-if rec[2] and tonumber(rec[2]) > now then return 1 end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', fmt(now))
-if redis.call('ZCARD', KEYS[3]) > 0 then return 2 end
-local l = now + tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], fmt(l), ARGV[1])
-local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
-redis.call('HSET', KEYS[2], 'l', fmt(l))
-return read_pieces(KEYS[2], 'k', tonumber(rec[3]) or 0, {rec[1], tostring(n), rec[4] or '', rec[5] or '', rec[6] or ''})
-`,
-);
+export const CLAIM_CLOSE = script(3, BLOBS + lua('claim-close'));
 
 /** KEYS: U, D, F. ARGV: u. */
-export const COMPLETE_CLOSE = script(
-  3,
-  `
-redis.call('DEL', KEYS[1], KEYS[3])
-redis.call('ZREM', KEYS[2], ARGV[1])
-return 1
-`,
-);
+export const COMPLETE_CLOSE = script(3, lua('complete-close'));
 
 /** KEYS: D, U. ARGV: u, retryInMs. Only reschedules a close that is still queued. */
-export const RELEASE_CLOSE = script(
-  2,
-  `
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-local now = now_ms()
-redis.call('ZADD', KEYS[1], 'XX', fmt(now + tonumber(ARGV[2])), ARGV[1])
-redis.call('HDEL', KEYS[2], 'l')
-return 1
-`,
-);
+export const RELEASE_CLOSE = script(2, lua('release-close'));
 
 /**
  * KEYS: S. ARGV: prefix, h, u, k0. Drops a session record whose blobs failed authentication (it
  * was copied, moved or edited in Redis): it is no session. Only if it is still the record that was
  * read (same u and first key piece). Its e-RS key cannot be trusted, so no close is queued.
  */
-export const DISCARD = script(
-  1,
-  `
-local f = redis.call('HMGET', KEYS[1], 'u', 'k0', 'uh')
-if f[1] ~= ARGV[3] or f[2] ~= ARGV[4] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', ARGV[1] .. 'X', ARGV[2])
-if f[3] then redis.call('ZREM', ARGV[1] .. 'N:' .. f[3], ARGV[2]) end
-return 1
-`,
-);
+export const DISCARD = script(1, lua('discard'));
 
 /**
  * KEYS: N (the user's index). ARGV: prefix, uh.
  * Returns the user's live sessions, oldest first: {{h, ls, u, r, ie, ae, c, kn, k pieces…, p pieces…}, …}
  * (the profile holds the role; the key comes along because the record's reply is read whole).
  */
-export const LIST_USER = script(
-  1,
-  BLOBS +
-    `
-local out = {}
-for _, s in ipairs(user_sessions(ARGV[1], KEYS[1], ARGV[2], now_ms(), nil)) do
-  local row = session_reply(s[2], s[3])
-  table.insert(row, 1, s[3][8] or s[3][5])
-  table.insert(row, 1, s[1])
-  out[#out + 1] = row
-end
-return out
-`,
-);
+export const LIST_USER = script(1, BLOBS + lua('list-user'));
 
 /**
  * KEYS: N (the user's index). ARGV: prefix, uh, reason, tombstoneMs, retentionMs.
  * Ends every session of the user, as END does each. Returns {u, reason, u, reason, …}.
  */
-export const END_USER = script(
-  1,
-  BLOBS +
-    `
-local now = now_ms()
-local out = {}
-for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local sk = ARGV[1] .. 'S:' .. h
-  local f = redis.call('HMGET', sk, 'u', 'ie', 'ae', 'kn', 'uh')
-  if not f[1] or f[5] ~= ARGV[2] then
-    redis.call('ZREM', KEYS[1], h)
-  else
-    local reason = end_reason(f[2], f[3], now, ARGV[3])
-    retire(ARGV[1], sk, h, f[1], f[4], reason, now, ARGV[4], ARGV[5])
-    out[#out + 1] = f[1]
-    out[#out + 1] = reason
-  end
-end
-return out
-`,
-);
+export const END_USER = script(1, BLOBS + lua('end-user'));
 
 /**
  * KEYS: L:a (the client address's logins), L:t (the token's failures).
@@ -604,41 +232,13 @@ return out
  * is at its limit) or {2, retryAfterMs} (the address is); a refused login counts nothing.
  * Fixed windows: each counter expires a window after its first count.
  */
-export const ADMIT_LOGIN = script(
-  2,
-  `
-local function wait(key, window)
-  local ttl = redis.call('PTTL', key)
-  if ttl < 0 then
-    redis.call('PEXPIRE', key, window)
-    ttl = tonumber(window)
-  end
-  return ttl
-end
-if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[1]) then return {1, wait(KEYS[2], ARGV[2])} end
-if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[3]) then return {2, wait(KEYS[1], ARGV[4])} end
-if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
-if redis.call('INCR', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-return 0
-`,
-);
+export const ADMIT_LOGIN = script(2, lua('admit-login'));
 
 /** KEYS: L:t. Gives back a token's reserved failure (its A001 was not refused). */
-export const RELEASE_LOGIN_FAILURE = script(
-  1,
-  `
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
-return 0
-`,
-);
+export const RELEASE_LOGIN_FAILURE = script(1, lua('release-login-failure'));
 
 /** KEYS: X, D. Returns {sessions, pendingCloses, now}. */
-export const COUNTS = script(
-  2,
-  `
-return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), fmt(now_ms())}
-`,
-);
+export const COUNTS = script(2, lua('counts'));
 
 /**
  * Scripts called through ioredis' defined commands (each also as `<name>Buffer`, whose replies

@@ -1,0 +1,9 @@
+local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'ie', 'ae', 'c', 'kn', 'pn')
+if not f[1] then return false end
+local now = now_ms()
+if tonumber(f[3]) <= now or tonumber(f[4]) <= now then return false end
+local fk = ARGV[1] .. 'F:' .. f[1]
+local lease = now + tonumber(ARGV[2])
+redis.call('ZADD', fk, fmt(lease), ARGV[3])
+redis.call('PEXPIREAT', fk, fmt(lease + tonumber(ARGV[4])))
+return session_reply(KEYS[1], f)
