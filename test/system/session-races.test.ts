@@ -17,6 +17,7 @@ import { SessionService } from '../../apps/gateway/src/session/session.service';
 import { UpstreamCloseService } from '../../apps/gateway/src/upstream-close/upstream-close.service';
 import { openStore, testKey } from '../../libs/session-store/src/testing/redis-test-kit';
 import { startRedis, type RedisProcess } from '../support/redis-server';
+import { prng } from '../support/prng';
 
 /**
  * Issue 18, races: two tabs of one user share one cookie jar and race each other — a role switch
@@ -36,17 +37,6 @@ const CLINICIAN = { businessFunction: 'REFERRING_CLINICIAN', orgIdentifier: 'A81
 const ADMIN = { businessFunction: 'REFERRING_ADMIN', orgIdentifier: 'A81001', orgName: 'THE SURGERY' };
 const ROLES = [CLINICIAN, ADMIN];
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A few ways to let the other tab run: nothing, a microtask, a macrotask, a millisecond or two. */
 function pause(random: () => number): Promise<void> {

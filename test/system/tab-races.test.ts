@@ -3,6 +3,7 @@ import { Browser } from '../support/browser';
 import { type Card, type SandboxSession } from '../support/sandbox-control';
 import { sleep, waitFor } from '../support/wait';
 import { type Deployment, deploy } from './cluster';
+import { prng } from '../support/prng';
 
 /**
  * Issue 18, races, end to end: two tabs of one browser (one cookie jar), each talking to its own
@@ -16,17 +17,6 @@ const ROUNDS_PER_RACE = 15;
 const SPECIALTIES = 'STU3/v1/CodeSystem/SPECIALTY';
 const SEED = Number(process.env.RACE_SEED ?? Date.now() % 1_000_000_007);
 
-/** mulberry32, as in session-races.test.ts. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Two browsers sharing one cookie jar, as two tabs do. */
 function twoTabs(urls: string[]): [Browser, Browser] {
